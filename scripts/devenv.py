@@ -1,0 +1,253 @@
+"""Shared helpers for the development scripts (start.py, test.py).
+
+Everything a script needs to run Odoo 18 with this addon: find (or install) Odoo,
+make sure PostgreSQL answers, expose the checkout as ``text_messaging`` in a generated
+addons folder, and write an Odoo configuration file. Standard library only, so it runs
+before any dependency is installed.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ADDON = "text_messaging"
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".odoo"  # generated, git-ignored
+ADDONS_DIR = STATE / "addons"
+ADDON_LINK = ADDONS_DIR / ADDON
+ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
+ODOO_BRANCH = "18.0"
+# Building Odoo 18's pinned requirements needs setuptools<80 (pkg_resources).
+BUILD_CONSTRAINT = "setuptools<80\n"
+
+
+class SetupError(Exception):
+    """A problem the user must fix; the message says how."""
+
+
+def say(message):
+    print(f"[{ADDON}] {message}", flush=True)
+
+
+def run(cmd, **kwargs):
+    """Run a command, echoing it; return the CompletedProcess."""
+    say("$ " + " ".join(str(part) for part in cmd))
+    return subprocess.run(cmd, check=False, **kwargs)
+
+
+def pip_install(*args, quiet=True):
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
+    if quiet:
+        cmd.append("-q")
+    env = dict(os.environ)
+    constraint = STATE / "build-constraints.txt"
+    STATE.mkdir(exist_ok=True)
+    constraint.write_text(BUILD_CONSTRAINT)
+    env.setdefault("PIP_CONSTRAINT", str(constraint))
+    return run(cmd + list(args), env=env).returncode == 0
+
+
+def install_python_requirements(*files):
+    """Install the addon's (and optionally the tests') Python dependencies."""
+    args = []
+    for name in files:
+        args += ["-r", str(ROOT / name)]
+    if not pip_install(*args):
+        say("warning: pip could not install " + ", ".join(files) + "; continuing")
+
+
+# ---------------------------------------------------------------- Odoo ----
+
+
+def probe_odoo():
+    """Return (major version, package dir) of the importable Odoo, or None."""
+    code = (
+        "import odoo, odoo.release as r; "
+        "print(r.version_info[0]); print(odoo.__path__[0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        return None
+    major, path = proc.stdout.split()[-2:]
+    return int(major), Path(path)
+
+
+def install_odoo_source(src):
+    """pip-install an Odoo 18 source tree (its requirements, then Odoo itself)."""
+    src = Path(src).expanduser().resolve()
+    if not (src / "odoo" / "release.py").is_file():
+        raise SetupError(f"{src} is not an Odoo source tree (no odoo/release.py).")
+    requirements = src / "requirements.txt"
+    if requirements.is_file():
+        # python-ldap is only for auth_ldap and needs system headers: skip it.
+        wanted = [
+            line
+            for line in requirements.read_text().splitlines()
+            if "python-ldap" not in line
+        ]
+        STATE.mkdir(exist_ok=True)
+        filtered = STATE / "odoo-requirements.txt"
+        filtered.write_text("\n".join(wanted) + "\n")
+        if not pip_install("-r", str(filtered), quiet=False):
+            raise SetupError(f"pip could not install Odoo's requirements from {src}.")
+    if not pip_install("--no-deps", "--no-build-isolation", "-e", str(src)):
+        raise SetupError(f"pip could not install Odoo from {src}.")
+
+
+def find_odoo(allow_install=False):
+    """Return the Odoo package dir, installing Odoo 18 first if allowed.
+
+    Order: an Odoo already importable by this python; the source tree named by
+    ODOO_SRC; the official Odoo 18.0 source, cloned into ~/.cache (only with
+    allow_install).
+    """
+    found = probe_odoo()
+    if not found and allow_install:
+        src = os.environ.get("ODOO_SRC")
+        if not src:
+            src = Path.home() / ".cache" / ADDON / "odoo-18.0"
+            if not (src / "odoo" / "release.py").is_file():
+                if not shutil.which("git"):
+                    raise SetupError(
+                        "Odoo 18 is not installed and git is missing: install git, "
+                        "or set ODOO_SRC to an Odoo 18.0 source tree."
+                    )
+                say(f"Odoo 18 not found: cloning the official {ODOO_BRANCH} source.")
+                clone = run(
+                    ["git", "clone", "--depth", "1", "--branch", ODOO_BRANCH]
+                    + [ODOO_GIT_URL, str(src)]
+                )
+                if clone.returncode != 0:
+                    raise SetupError(
+                        "Cloning Odoo failed. Set ODOO_SRC to an Odoo 18.0 source tree."
+                    )
+        say(f"installing Odoo from {src}")
+        install_odoo_source(src)
+        found = probe_odoo()
+    if not found:
+        raise SetupError(
+            f"Odoo 18 is not importable by {sys.executable}.\n"
+            "  Fix: run `python3 scripts/start.py` once (it installs Odoo 18 from the "
+            "source tree named by ODOO_SRC, or from the official 18.0 source), or "
+            "`pip install -e <odoo-18.0-source>` yourself."
+        )
+    major, package_dir = found
+    if major != 18:
+        raise SetupError(
+            f"Odoo {major} is importable, but this addon needs Odoo 18.0 ({package_dir})."
+        )
+    return package_dir
+
+
+def odoo_addons_paths(package_dir):
+    """Odoo's own addons folders: odoo/addons, plus <source>/addons in a git tree."""
+    paths = [package_dir / "addons"]
+    source_addons = package_dir.parent / "addons"
+    if (source_addons / "web" / "__manifest__.py").is_file():
+        paths.append(source_addons)
+    return paths
+
+
+# ---------------------------------------------------------- PostgreSQL ----
+
+
+def _pg_ready():
+    try:
+        import psycopg2
+    except ImportError:
+        return False
+    try:
+        psycopg2.connect(dbname="postgres", connect_timeout=5).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+def ensure_postgres(start=True):
+    """Make sure PostgreSQL answers; start a local cluster that is down."""
+    if _pg_ready():
+        return
+    if start and shutil.which("pg_lsclusters") and shutil.which("pg_ctlcluster"):
+        listing = subprocess.run(
+            ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False
+        )
+        for line in listing.stdout.splitlines():
+            version, cluster, _port, status = line.split()[:4]
+            if status != "online":
+                run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster]
+                    + ["start"]
+                )
+        if _pg_ready():
+            return
+    raise SetupError(
+        "PostgreSQL does not answer (tried the local socket as user "
+        f"{os.environ.get('PGUSER') or os.environ.get('USER') or 'current'}).\n"
+        "  Fix: install PostgreSQL (e.g. `apt-get install postgresql`), start it, and "
+        "create a superuser role for this account (`createuser -s $USER` as postgres), "
+        "or set PGHOST/PGPORT/PGUSER/PGPASSWORD to reach a server."
+    )
+
+
+def drop_database(name):
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (name,),
+        )
+        cr.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    conn.close()
+
+
+def database_exists(name):
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres")
+    with conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        exists = cr.fetchone() is not None
+    conn.close()
+    return exists
+
+
+# --------------------------------------------------------- addon + conf ----
+
+
+def link_addon():
+    """Expose this checkout as <STATE>/addons/text_messaging, whatever its name."""
+    ADDONS_DIR.mkdir(parents=True, exist_ok=True)
+    if ADDON_LINK.is_symlink() or ADDON_LINK.exists():
+        if ADDON_LINK.resolve() == ROOT:
+            return ADDON_LINK
+        ADDON_LINK.unlink()
+    ADDON_LINK.symlink_to(os.path.relpath(ROOT, ADDONS_DIR))
+    return ADDON_LINK
+
+
+def write_config(name, package_dir, **options):
+    """Write <STATE>/<name>.conf and return its path."""
+    addons_path = [str(ADDONS_DIR)] + [str(p) for p in odoo_addons_paths(package_dir)]
+    values = {
+        "addons_path": ",".join(addons_path),
+        "data_dir": str(STATE / "data"),
+        "admin_passwd": "admin",
+        "list_db": "True",
+    }
+    values.update({key: str(value) for key, value in options.items()})
+    path = STATE / f"{name}.conf"
+    lines = ["[options]"] + [f"{key} = {value}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def odoo_command(config, *args):
+    return [sys.executable, "-m", "odoo", "-c", str(config), *args]

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Set everything up and start Odoo 18 with text_messaging and demo data.
+
+    python3 scripts/start.py            # http://localhost:8069, login admin / admin
+    python3 scripts/start.py --reset    # drop the database and create it again
+    python3 scripts/start.py --update   # upgrade the addon before starting
+
+Environment: TM_DB (database, default text_messaging), TM_PORT (default 8069),
+ODOO_SRC (an Odoo 18.0 source tree to install when Odoo is not importable).
+"""
+
+import argparse
+import os
+import sys
+
+import devenv
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("TM_DB", "text_messaging"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("TM_PORT", 8069)))
+    parser.add_argument("--reset", action="store_true", help="recreate the database")
+    parser.add_argument("--update", action="store_true", help="upgrade the addon")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="set up only, do not start the server"
+    )
+    args = parser.parse_args()
+
+    try:
+        devenv.install_python_requirements("requirements.txt")
+        devenv.ensure_postgres(start=True)
+        package_dir = devenv.find_odoo(allow_install=True)
+    except devenv.SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    devenv.link_addon()
+    config = devenv.write_config(
+        "odoo", package_dir, http_port=args.port, db_name=args.db, dbfilter=f"^{args.db}$"
+    )
+    if args.reset:
+        devenv.drop_database(args.db)
+    if not devenv.database_exists(args.db):
+        devenv.say(f"creating database {args.db} with demo data and {devenv.ADDON}")
+        init = devenv.run(
+            devenv.odoo_command(
+                config, "-d", args.db, "-i", devenv.ADDON, "--stop-after-init"
+            )
+        )
+        if init.returncode != 0:
+            print("error: installing the addon failed (see the log above).", file=sys.stderr)
+            return 1
+    elif args.update:
+        update = devenv.run(
+            devenv.odoo_command(
+                config, "-d", args.db, "-u", devenv.ADDON, "--stop-after-init"
+            )
+        )
+        if update.returncode != 0:
+            print("error: upgrading the addon failed (see the log above).", file=sys.stderr)
+            return 1
+    if args.no_serve:
+        return 0
+    devenv.say(f"Odoo is starting on http://localhost:{args.port} (login admin / admin)")
+    command = devenv.odoo_command(config, "-d", args.db)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Run every test of text_messaging against a fresh database.
+
+    python3 scripts/test.py              # everything
+    python3 scripts/test.py -k twilio    # extra arguments go to pytest
+
+Steps, each counted in the final `N passed, N failed` line:
+1. a fresh database with demo data and the addon installed, with no WARNING or ERROR
+   in Odoo's log; then an upgrade (-u) with the same check;
+2. the whole suite with pytest and pytest-odoo, HttpCase included (--odoo-http): ORM
+   tests, controller tests and the plain pytest tests of the pure modules. A skipped
+   test counts as a failure: nothing is skipped silently;
+3. uninstalling the addon, with the same log check.
+Fails (exit 2) when Odoo 18 or PostgreSQL is missing, saying what to do.
+Environment: TM_TEST_DB (default text_messaging_test).
+"""
+
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+import devenv
+
+LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
+# Uninstalls the addon the way the Apps menu does, then checks it is gone.
+UNINSTALL_CODE = """
+import sys
+import odoo
+from odoo.modules.registry import Registry
+odoo.tools.config.parse_config(sys.argv[1:])
+db = odoo.tools.config["db_name"]
+with Registry(db).cursor() as cr:
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    env["ir.module.module"].search([("name", "=", "text_messaging")]).button_immediate_uninstall()
+with Registry(db).cursor() as cr:
+    cr.execute("SELECT state FROM ir_module_module WHERE name = 'text_messaging'")
+    state = cr.fetchone()[0]
+print("text_messaging state after uninstall:", state)
+sys.exit(0 if state == "uninstalled" else 1)
+"""
+
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.lines = []
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        self.lines.append(f"{'PASSED' if ok else 'FAILED'} {name}{detail}")
+        devenv.say(self.lines[-1])
+
+
+def log_problems(path):
+    if not path.is_file():
+        return ["(no log written)"]
+    return [line for line in path.read_text().splitlines() if LOG_PROBLEM.match(line)]
+
+
+def odoo_step(report, name, command, *args):
+    """Run an Odoo command with a log file: passes if it exits 0 and logs no
+    WARNING, ERROR or CRITICAL line."""
+    logfile = devenv.STATE / "logs" / f"{name}.log"
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    logfile.unlink(missing_ok=True)
+    proc = devenv.run(command + [f"--logfile={logfile}", *args])
+    problems = log_problems(logfile)
+    for line in problems[:20]:
+        print("    " + line)
+    detail = f" (exit {proc.returncode}, {len(problems)} warnings/errors, log {logfile})"
+    report.check(f"{name}: Odoo log clean", proc.returncode == 0 and not problems, detail)
+    return proc.returncode == 0
+
+
+def run_pytest(report, config, db, extra):
+    junit = devenv.STATE / "pytest.xml"
+    junit.unlink(missing_ok=True)
+    tests = devenv.ADDON_LINK / "tests"
+    proc = devenv.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfEs"]
+        + [f"--rootdir={devenv.ADDON_LINK}", f"--junitxml={junit}"]
+        + [f"--odoo-config={config}", f"--odoo-database={db}", "--odoo-http"]
+        + [str(tests)]
+        + extra,
+        cwd=devenv.STATE,
+    )
+    if not junit.is_file():
+        report.check("pytest: the suite ran", False, f" (exit {proc.returncode})")
+        return
+    suites = ET.parse(junit).getroot()
+    suites = [suites] if suites.tag == "testsuite" else list(suites)
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in suites:
+        for key in counts:
+            counts[key] += int(suite.get(key, 0))
+    bad = counts["failures"] + counts["errors"] + counts["skipped"]
+    report.passed += counts["tests"] - bad
+    report.failed += bad
+    if counts["skipped"]:
+        devenv.say(f"{counts['skipped']} skipped test(s) counted as failures")
+    if counts["tests"] == 0:
+        report.check("pytest: at least one test collected", False)
+    elif proc.returncode not in (0, 1):
+        report.check("pytest: exited normally", False, f" (exit {proc.returncode})")
+
+
+def main():
+    db = os.environ.get("TM_TEST_DB", "text_messaging_test")
+    try:
+        package_dir = devenv.find_odoo(allow_install=False)
+        devenv.ensure_postgres(start=True)
+    except devenv.SetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 2
+    devenv.install_python_requirements("requirements.txt", "test-requirements.txt")
+    devenv.link_addon()
+    config = devenv.write_config("test", package_dir, db_name=db, http_port=8169)
+
+    report = Report()
+    devenv.drop_database(db)
+    odoo = devenv.odoo_command(config, "-d", db, "--stop-after-init")
+    if odoo_step(report, "install", odoo, "-i", devenv.ADDON):
+        odoo_step(report, "upgrade", odoo, "-u", devenv.ADDON)
+        run_pytest(report, config, db, sys.argv[1:])
+        script = devenv.STATE / "uninstall.py"
+        script.write_text(UNINSTALL_CODE)
+        uninstall = [sys.executable, str(script), "-c", str(config), "-d", db]
+        odoo_step(report, "uninstall", uninstall)
+    print()
+    for line in report.lines:
+        print(line)
+    print(f"total: {report.passed} passed, {report.failed} failed")
+    return 0 if report.failed == 0 and report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
