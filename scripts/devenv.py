@@ -138,7 +138,7 @@ def find_odoo(allow_install=False):
     major, package_dir = found
     if major != 18:
         raise SetupError(
-            f"Odoo {major} is importable, but this addon needs Odoo 18.0 ({package_dir})."
+            f"Odoo {major} is importable ({package_dir}), but this addon needs 18.0."
         )
     return package_dir
 
@@ -173,7 +173,10 @@ def ensure_postgres(start=True):
         return
     if start and shutil.which("pg_lsclusters") and shutil.which("pg_ctlcluster"):
         listing = subprocess.run(
-            ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False
+            ["pg_lsclusters", "--no-header"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         for line in listing.stdout.splitlines():
             version, cluster, _port, status = line.split()[:4]

@@ -19,7 +19,9 @@ import devenv
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("TM_DB", "text_messaging"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("TM_PORT", 8069)))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("TM_PORT", 8069))
+    )
     parser.add_argument("--reset", action="store_true", help="recreate the database")
     parser.add_argument("--update", action="store_true", help="upgrade the addon")
     parser.add_argument(
@@ -37,7 +39,11 @@ def main():
 
     devenv.link_addon()
     config = devenv.write_config(
-        "odoo", package_dir, http_port=args.port, db_name=args.db, dbfilter=f"^{args.db}$"
+        "odoo",
+        package_dir,
+        http_port=args.port,
+        db_name=args.db,
+        dbfilter=f"^{args.db}$",
     )
     if args.reset:
         devenv.drop_database(args.db)
@@ -49,7 +55,10 @@ def main():
             )
         )
         if init.returncode != 0:
-            print("error: installing the addon failed (see the log above).", file=sys.stderr)
+            print(
+                "error: installing the addon failed (see the log above).",
+                file=sys.stderr,
+            )
             return 1
     elif args.update:
         update = devenv.run(
@@ -58,11 +67,16 @@ def main():
             )
         )
         if update.returncode != 0:
-            print("error: upgrading the addon failed (see the log above).", file=sys.stderr)
+            print(
+                "error: upgrading the addon failed (see the log above).",
+                file=sys.stderr,
+            )
             return 1
     if args.no_serve:
         return 0
-    devenv.say(f"Odoo is starting on http://localhost:{args.port} (login admin / admin)")
+    devenv.say(
+        f"Odoo is starting on http://localhost:{args.port} (login admin / admin)"
+    )
     command = devenv.odoo_command(config, "-d", args.db)
     os.execv(command[0], command)
 

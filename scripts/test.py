@@ -32,7 +32,8 @@ odoo.tools.config.parse_config(sys.argv[1:])
 db = odoo.tools.config["db_name"]
 with Registry(db).cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-    env["ir.module.module"].search([("name", "=", "text_messaging")]).button_immediate_uninstall()
+    module = env["ir.module.module"].search([("name", "=", "text_messaging")])
+    module.button_immediate_uninstall()
 with Registry(db).cursor() as cr:
     cr.execute("SELECT state FROM ir_module_module WHERE name = 'text_messaging'")
     state = cr.fetchone()[0]
@@ -72,8 +73,12 @@ def odoo_step(report, name, command, *args):
     problems = log_problems(logfile)
     for line in problems[:20]:
         print("    " + line)
-    detail = f" (exit {proc.returncode}, {len(problems)} warnings/errors, log {logfile})"
-    report.check(f"{name}: Odoo log clean", proc.returncode == 0 and not problems, detail)
+    detail = (
+        f" (exit {proc.returncode}, {len(problems)} warnings/errors, log {logfile})"
+    )
+    report.check(
+        f"{name}: Odoo log clean", proc.returncode == 0 and not problems, detail
+    )
     return proc.returncode == 0
 
 

@@ -6,8 +6,12 @@ class TestFoundation(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root_menu = cls.env.ref("text_messaging.text_messaging_menu_root")
-        cls.config_menu = cls.env.ref("text_messaging.text_messaging_menu_configuration")
-        cls.employee = new_test_user(cls.env, login="tm_employee", groups="base.group_user")
+        cls.config_menu = cls.env.ref(
+            "text_messaging.text_messaging_menu_configuration"
+        )
+        cls.employee = new_test_user(
+            cls.env, login="tm_employee", groups="base.group_user"
+        )
 
     def _visible(self, user, menu):
         visible = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
@@ -34,7 +38,9 @@ class TestFoundation(TransactionCase):
 
     def test_settings_page_has_the_app(self):
         action = self.env.ref("text_messaging.res_config_settings_action")
-        self.assertEqual(action.context, "{'module': 'text_messaging', 'bin_size': False}")
+        self.assertEqual(
+            action.context, "{'module': 'text_messaging', 'bin_size': False}"
+        )
         arch = self.env["res.config.settings"].get_views([(False, "form")])["views"][
             "form"
         ]["arch"]
