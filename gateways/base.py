@@ -1,0 +1,579 @@
+"""Shared pieces of the SMS gateway adapters (pure Python, no ORM).
+
+An adapter turns a list of :class:`OutgoingMessage` into exactly one
+:class:`SendResult` per message and never raises for transport or provider
+errors. The outcome rules follow DESIGN decision 5 ("exactly once, or visibly
+not"): a message is marked retryable only when the provider surely did not
+accept it; when it may have been accepted the outcome is ``unknown``.
+"""
+
+import email.utils
+import logging
+import re
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from ..tools.segments import is_gsm7  # noqa: F401 (used by adapters)
+
+_logger = logging.getLogger(__name__)
+
+FAILURE_CODES = (
+    "invalid_number",
+    "opted_out",
+    "insufficient_credit",
+    "authentication",
+    "rate_limited",
+    "rejected",
+    "server_error",
+    "unknown",
+)
+OUTCOMES = ("accepted", "failed", "unknown")
+
+E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
+ALNUM_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
+ALNUM_SPACES_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+_REDACTED = "[redacted]"
+
+
+def is_e164(value):
+    return bool(E164_RE.match(value or ""))
+
+
+def is_short_code(value):
+    return bool(SHORT_CODE_RE.match(value or ""))
+
+
+def is_alphanumeric_id(value, spaces=False):
+    """1 to 11 letters and digits (and spaces if allowed), at least one letter."""
+    pattern = ALNUM_SPACES_RE if spaces else ALNUM_RE
+    return bool(pattern.match(value or ""))
+
+
+def to_float(value):
+    """Float from a provider's number or numeric string, else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_int(value):
+    number = to_float(value)
+    return int(number) if number is not None else None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    uuid: str  # our reference, 32 hex chars
+    number: str  # destination, E.164 "+15551234567"
+    body: str
+    sender: str = ""  # optional per-message sender; else config["sender"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    uuid: str
+    outcome: str  # "accepted" | "failed" | "unknown"
+    provider_id: str = ""
+    failure_code: str = ""  # one of FAILURE_CODES when outcome != "accepted"
+    detail: str = ""  # the provider's own words; never credentials
+    retryable: bool = False  # True only when the provider surely did not accept
+    retry_after: float | None = None  # seconds, from Retry-After when present
+    segments: int | None = None  # as reported by the provider
+    price: float | None = None  # as reported by the provider
+
+
+class GatewayError(Exception):
+    """Plain-language problem (test_connection, configuration)."""
+
+
+class RateLimiter:
+    """Thread-safe token bucket (GCRA form): ``rate`` tokens per second.
+
+    ``acquire(n)`` waits until the bucket allows a request, then takes ``n``
+    tokens, possibly going into debt: a batch of n messages delays the next
+    request by n / rate seconds, so the long-run rate never exceeds ``rate``.
+    """
+
+    def __init__(self, rate, burst=1):
+        self.rate = float(rate)
+        self.interval = 1.0 / self.rate
+        self.tolerance = max(0.0, (burst - 1) * self.interval)
+        self._next = 0.0  # theoretical arrival time of the next token
+        self._lock = threading.Lock()
+
+    def reserve(self, tokens=1):
+        """Book ``tokens``; return how many seconds the caller must wait."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next - self.tolerance)
+            self._next = max(self._next, start) + tokens * self.interval
+        return start - now
+
+    def acquire(self, tokens=1):
+        wait = self.reserve(tokens)
+        if wait > 0:
+            time.sleep(wait)
+
+
+class Gateway:
+    """Base adapter: batching, concurrency, rate limit and outcome rules.
+
+    Subclasses set the class attributes and implement ``_build_request``
+    and ``_parse_success`` (plus ``_test_request`` / ``_describe_account``),
+    and may refine ``_error_info``, ``error_map`` and ``_message_problem``.
+    """
+
+    provider = ""
+    label = ""
+    default_base_url = ""
+    max_batch = 1
+    credential_keys = ()
+    # provider error code (as a string) -> normalized failure code
+    error_map = {}
+    # provider error codes that surely mean "not accepted, try again later"
+    retryable_codes = frozenset()
+    user_agent = "odoo-text_messaging/18.0"
+
+    def __init__(self, config):
+        config = dict(config or {})
+        base_url = config.get("base_url") or self.default_base_url
+        self.base_url = base_url.rstrip("/")
+        self.sender = (config.get("sender") or "").strip()
+        self.credentials = dict(config.get("credentials") or {})
+        self.connect_timeout = float(config.get("connect_timeout") or 5)
+        self.read_timeout = float(config.get("read_timeout") or 15)
+        self.max_concurrency = max(1, int(config.get("max_concurrency") or 8))
+        self.rate_limit = float(config.get("rate_limit") or 0)
+        self.status_url = config.get("status_url") or ""
+        self.limiter = RateLimiter(self.rate_limit) if self.rate_limit > 0 else None
+        self.session = self._new_session()
+
+    # ------------------------------------------------------------------
+    # session and helpers
+    # ------------------------------------------------------------------
+    def _new_session(self):
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4,
+            pool_maxsize=self.max_concurrency,
+            max_retries=0,
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers["User-Agent"] = self.user_agent
+        return session
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    @property
+    def timeout(self):
+        return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def host(self):
+        """Host (and port) of the API, without any user info."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or self.base_url
+        return f"{host}:{parts.port}" if parts.port else host
+
+    def url(self, path):
+        return self.base_url + path
+
+    def redact(self, text):
+        """Replace every credential value found in ``text``."""
+        text = str(text or "")
+        for value in self.credentials.values():
+            value = str(value or "")
+            if len(value) >= 4 and value in text:
+                text = text.replace(value, _REDACTED)
+        return text
+
+    def missing_credentials(self):
+        return [key for key in self.credential_keys if not self.credentials.get(key)]
+
+    def sender_for(self, message):
+        return message.sender or self.sender
+
+    # ------------------------------------------------------------------
+    # result builders (every detail goes through redact)
+    # ------------------------------------------------------------------
+    def accepted(self, message, provider_id="", segments=None, price=None):
+        return SendResult(
+            uuid=message.uuid,
+            outcome="accepted",
+            provider_id=str(provider_id or ""),
+            segments=segments,
+            price=price,
+        )
+
+    def failed(self, message, code, detail, retryable=False, retry_after=None):
+        return SendResult(
+            uuid=message.uuid,
+            outcome="failed",
+            failure_code=code if code in FAILURE_CODES else "unknown",
+            detail=self.redact(detail),
+            retryable=retryable,
+            retry_after=retry_after if retryable else None,
+        )
+
+    def unknown(self, message, code, detail):
+        return SendResult(
+            uuid=message.uuid,
+            outcome="unknown",
+            failure_code=code if code in FAILURE_CODES else "unknown",
+            detail=self.redact(detail),
+        )
+
+    # ------------------------------------------------------------------
+    # sending
+    # ------------------------------------------------------------------
+    def send(self, messages):
+        """Send ``messages``; return one SendResult per message, same order."""
+        messages = list(messages)
+        results = [None] * len(messages)
+        missing = self.missing_credentials()
+        pending = []
+        for index, message in enumerate(messages):
+            if missing:
+                results[index] = self.failed(
+                    message,
+                    "authentication",
+                    f"{self.label} is not fully configured: missing "
+                    f"{', '.join(missing)}.",
+                )
+                continue
+            problem = self._message_problem(message)
+            if problem:
+                results[index] = problem
+            else:
+                pending.append((index, message))
+        batches = list(self._batches(pending))
+        for batch, batch_results in zip(
+            batches, self._run_batches(batches), strict=True
+        ):
+            for (index, _message), result in zip(batch, batch_results, strict=True):
+                results[index] = result
+        return results
+
+    def _message_problem(self, message):
+        """A failed SendResult when ``message`` cannot be sent at all, else None."""
+        if not is_e164(message.number):
+            return self.failed(
+                message,
+                "invalid_number",
+                f"'{message.number}' is not an international (E.164) number.",
+            )
+        if not message.body:
+            return self.failed(message, "rejected", "The message is empty.")
+        return None
+
+    def _batches(self, pending):
+        """Split (index, message) pairs into provider requests of max_batch."""
+        size = max(1, self.max_batch)
+        for start in range(0, len(pending), size):
+            yield pending[start : start + size]
+
+    def _run_batches(self, batches):
+        def run(batch):
+            messages = [message for _index, message in batch]
+            try:
+                return self._send_batch(messages)
+            except Exception:
+                # A bug after the request went out: the outcome is unknown.
+                _logger.exception("%s: unexpected adapter error", self.label)
+                detail = f"Unexpected error in the {self.label} adapter."
+                return [
+                    self.unknown(message, "unknown", detail) for message in messages
+                ]
+
+        workers = min(self.max_concurrency, len(batches))
+        if workers <= 1:
+            return [run(batch) for batch in batches]
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"sms-{self.provider}"
+        ) as executor:
+            return list(executor.map(run, batches))
+
+    def _throttle(self, count):
+        if self.limiter:
+            self.limiter.acquire(count)
+
+    def _send_batch(self, batch):
+        """One HTTP request for ``batch``; always returns len(batch) results."""
+        try:
+            request = self._build_request(batch)
+        except Exception:
+            _logger.exception("%s: could not build the request", self.label)
+            detail = f"The {self.label} request could not be built (adapter error)."
+            return [self.failed(message, "unknown", detail) for message in batch]
+        self._throttle(len(batch))
+        try:
+            response = self.session.request(
+                timeout=self.timeout, allow_redirects=False, **request
+            )
+        except requests.RequestException as exc:
+            return [self._transport_result(message, exc) for message in batch]
+        except Exception:
+            _logger.exception("%s: unexpected error while sending", self.label)
+            detail = f"Unexpected error while sending to {self.label}."
+            return [self.unknown(message, "unknown", detail) for message in batch]
+        return self._results_from_response(batch, response)
+
+    def _build_request(self, batch):
+        """Keyword arguments for ``session.request`` (method, url, body, auth)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------
+    # transport errors
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _causes(exc):
+        seen, stack = set(), [exc]
+        while stack:
+            error = stack.pop()
+            if error is None or id(error) in seen:
+                continue
+            seen.add(id(error))
+            yield error
+            stack.extend([error.__cause__, error.__context__])
+            stack.append(getattr(error, "reason", None))
+            stack.extend(a for a in error.args if isinstance(a, BaseException))
+
+    def _connect_failure(self, exc):
+        """Plain reason when ``exc`` happened before the request was sent."""
+        if isinstance(exc, requests.ConnectTimeout):
+            return "connection timed out"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "secure connection (TLS) failed"
+        if not isinstance(exc, requests.ConnectionError):
+            return None
+        causes = list(self._causes(exc))
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return "host name not found"
+        if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+            return "connection refused"
+        if any(isinstance(cause, NewConnectionError) for cause in causes):
+            return "could not open a connection"
+        return None
+
+    def _transport_result(self, message, exc):
+        if isinstance(exc, requests.exceptions.InvalidURL | ValueError):
+            return self.failed(
+                message, "unknown", f"The {self.label} address is not a valid URL."
+            )
+        reason = self._connect_failure(exc)
+        if reason:
+            detail = (
+                f"Could not connect to {self.label} ({self.host}): {reason}. "
+                "The message was not sent."
+            )
+            _logger.info("%s", self.redact(detail))
+            return self.failed(message, "server_error", detail, retryable=True)
+        if isinstance(exc, requests.ReadTimeout):
+            detail = (
+                f"{self.label} did not answer within {self.read_timeout:g} s after "
+                "the message was sent: it may have been accepted."
+            )
+        else:
+            detail = (
+                f"The connection to {self.label} was lost after the message was "
+                f"sent ({type(exc).__name__}): it may have been accepted."
+            )
+        _logger.info("%s", self.redact(detail))
+        return self.unknown(message, "server_error", detail)
+
+    # ------------------------------------------------------------------
+    # HTTP answers
+    # ------------------------------------------------------------------
+    def _results_from_response(self, batch, response):
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                results = self._parse_success(batch, response)
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                detail = (
+                    f"{self.label} answered HTTP {status} but the answer could not "
+                    "be read: the message may have been accepted."
+                )
+                return [self.unknown(message, "unknown", detail) for message in batch]
+            if len(results) != len(batch):
+                detail = f"{self.label} answered for a different number of messages."
+                return [self.unknown(message, "unknown", detail) for message in batch]
+            return results
+        return [self._error_result(message, response) for message in batch]
+
+    def _parse_success(self, batch, response):
+        """One SendResult per message of ``batch`` from a 2xx answer."""
+        raise NotImplementedError
+
+    def _json(self, response):
+        """The JSON body; ValueError when it is not a JSON object or list."""
+        data = response.json()
+        if not isinstance(data, dict | list):
+            raise ValueError("not a JSON document")
+        return data
+
+    def _error_info(self, response):
+        """(provider code, provider message) from an error answer."""
+        try:
+            data = response.json()
+        except ValueError:
+            return "", ""
+        if not isinstance(data, dict):
+            return "", ""
+        code = data.get("code") or data.get("error_code") or ""
+        text = data.get("message") or data.get("error") or data.get("detail") or ""
+        return str(code), str(text)
+
+    def _failure_for(self, code, status):
+        """Normalized failure code for a provider code and an HTTP status."""
+        if code and str(code) in self.error_map:
+            return self.error_map[str(code)]
+        if status in (401, 403):
+            return "authentication"
+        if status == 402:
+            return "insufficient_credit"
+        if status == 429:
+            return "rate_limited"
+        if status >= 500:
+            return "server_error"
+        return "rejected"
+
+    def _describe_error(self, code, text, response):
+        if code:
+            detail = f"{self.label} error {code}"
+        else:
+            detail = f"{self.label} answered HTTP {response.status_code}"
+            if response.reason:
+                detail += f" {response.reason}"
+        return f"{detail}: {text}" if text else f"{detail}."
+
+    def _retry_after(self, response):
+        """Seconds to wait, from the Retry-After header (seconds or date)."""
+        value = (response.headers.get("Retry-After") or "").strip()
+        if not value:
+            return None
+        seconds = to_float(value)
+        if seconds is None:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            seconds = when.timestamp() - time.time()
+        return min(max(seconds, 0.0), 86400.0)
+
+    def _error_result(self, message, response):
+        status = response.status_code
+        code, text = self._error_info(response)
+        detail = self._describe_error(code, text, response)
+        if status == 429:
+            return self.failed(
+                message,
+                "rate_limited",
+                detail,
+                retryable=True,
+                retry_after=self._retry_after(response),
+            )
+        if status in (503, 408):
+            return self.failed(
+                message,
+                "server_error",
+                detail,
+                retryable=True,
+                retry_after=self._retry_after(response),
+            )
+        if status >= 500:
+            return self.unknown(
+                message, "server_error", detail + " The message may have been accepted."
+            )
+        if 300 <= status < 400 or status < 200:
+            return self.failed(message, "unknown", detail)
+        failure = self._failure_for(code, status)
+        retryable = str(code) in self.retryable_codes
+        return self.failed(
+            message,
+            failure,
+            detail,
+            retryable=retryable,
+            retry_after=self._retry_after(response) if retryable else None,
+        )
+
+    # ------------------------------------------------------------------
+    # connection test and sender rules
+    # ------------------------------------------------------------------
+    def test_connection(self):
+        """Cheap authenticated call; a short success text or GatewayError."""
+        missing = self.missing_credentials()
+        if missing:
+            raise GatewayError(
+                f"{self.label} is not fully configured: missing {', '.join(missing)}."
+            )
+        try:
+            response = self.session.request(
+                timeout=self.timeout, allow_redirects=False, **self._test_request()
+            )
+        except requests.RequestException as exc:
+            raise GatewayError(self.redact(self._test_transport_problem(exc))) from None
+        if not 200 <= response.status_code < 300:
+            raise GatewayError(self.redact(self._test_http_problem(response)))
+        try:
+            text = self._describe_account(self._json(response))
+        except GatewayError as error:
+            raise GatewayError(self.redact(str(error))) from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise GatewayError(
+                f"{self.label} answered, but not in the expected format: "
+                "check the API address."
+            ) from None
+        return self.redact(text)
+
+    def _test_request(self):
+        raise NotImplementedError
+
+    def _describe_account(self, data):
+        return f"Connected to {self.label}."
+
+    def _test_transport_problem(self, exc):
+        reason = self._connect_failure(exc)
+        if reason:
+            return f"Could not connect to {self.label} at {self.host}: {reason}."
+        if isinstance(exc, requests.ReadTimeout):
+            return (
+                f"{self.label} at {self.host} did not answer within "
+                f"{self.read_timeout:g} s."
+            )
+        if isinstance(exc, requests.exceptions.InvalidURL | ValueError):
+            return f"The {self.label} address is not a valid URL."
+        return f"The connection to {self.label} at {self.host} failed."
+
+    def _test_http_problem(self, response):
+        code, text = self._error_info(response)
+        detail = self._describe_error(code, text, response)
+        if self._failure_for(code, response.status_code) == "authentication":
+            return f"{self.label} refused the credentials ({detail})"
+        return f"{self.label} answered with an error ({detail})"
+
+    @classmethod
+    def check_sender(cls, sender):
+        """None when ``sender`` is valid for this provider, else the problem."""
+        return None

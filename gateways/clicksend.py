@@ -1,0 +1,177 @@
+"""ClickSend REST v3 (reference section 2).
+
+Up to 1000 messages per JSON request, HTTP Basic (username, API key). The
+answer is HTTP 200 even when some recipients fail: every message carries its
+own ``status`` word, mapped one by one (partial failure). Each message carries
+our uuid in ``custom_string``, which maps the answer back to our messages.
+The status callback URL is set on the ClickSend account (delivery report
+rules), not per message, so ``status_url`` is not sent.
+"""
+
+from .base import Gateway, is_alphanumeric_id, is_e164, is_short_code, to_float, to_int
+
+SUCCESS = "SUCCESS"
+
+
+class ClickSendGateway(Gateway):
+    provider = "clicksend"
+    label = "ClickSend"
+    default_base_url = "https://rest.clicksend.com"
+    max_batch = 1000
+    credential_keys = ("username", "api_key")
+    error_map = {
+        "INVALID_RECIPIENT": "invalid_number",
+        "INSUFFICIENT_CREDIT": "insufficient_credit",
+        "INVALID_SENDER_ID": "rejected",
+        "THROTTLED": "rate_limited",
+        "TOO_MANY_REQUESTS": "rate_limited",
+        "EMPTY_MESSAGE": "rejected",
+        "TOO_MANY_RECIPIENTS": "rejected",
+        "MISSING_REQUIRED_FIELDS": "rejected",
+        "INVALID_SCHEDULE": "rejected",
+        "ACCOUNT_NOT_ACTIVATED": "authentication",
+        "INVALID_CREDENTIALS": "authentication",
+        "MISSING_CREDENTIALS": "authentication",
+        "UNAUTHORIZED": "authentication",
+        "FORBIDDEN": "authentication",
+        "INTERNAL_ERROR": "server_error",
+    }
+    retryable_codes = frozenset({"THROTTLED", "TOO_MANY_REQUESTS"})
+    # UNCONFIRMED (reference 2.2): the status word for an opted-out recipient
+    # was not found. Words containing one of these are treated as opt-outs.
+    opt_out_markers = ("OPT_OUT", "OPTOUT", "OPTED_OUT", "UNSUBSCRIBED", "BLACKLIST")
+
+    def _auth(self):
+        return (self.credentials["username"], self.credentials["api_key"])
+
+    def _message_payload(self, message):
+        payload = {
+            "to": message.number,
+            "body": message.body,
+            "source": "odoo",
+            "custom_string": message.uuid,
+        }
+        sender = self.sender_for(message)
+        if sender:
+            payload["from"] = sender
+        return payload
+
+    def _build_request(self, batch):
+        return {
+            "method": "POST",
+            "url": self.url("/v3/sms/send"),
+            "json": {"messages": [self._message_payload(m) for m in batch]},
+            "auth": self._auth(),
+        }
+
+    def _status_failure(self, status):
+        if any(marker in status for marker in self.opt_out_markers):
+            return "opted_out"
+        return self.error_map.get(status, "rejected")
+
+    def _message_result(self, message, entry):
+        status = str(entry.get("status") or "")
+        if status == SUCCESS:
+            provider_id = entry.get("message_id")
+            if not provider_id:
+                raise ValueError("no message_id")
+            return self.accepted(
+                message,
+                provider_id=provider_id,
+                segments=to_int(entry.get("message_parts")),
+                price=to_float(entry.get("message_price")),
+            )
+        if not status:
+            raise ValueError("no status")
+        return self.failed(
+            message,
+            self._status_failure(status),
+            f"ClickSend status {status} for {message.number}.",
+            retryable=status in self.retryable_codes,
+        )
+
+    def _match_entries(self, batch, entries):
+        """Map answer entries to our messages: by custom_string, else by order."""
+        by_ref = {
+            entry.get("custom_string"): entry
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("custom_string")
+        }
+        uuids = [message.uuid for message in batch]
+        if len(set(uuids)) == len(uuids) and by_ref:
+            return [by_ref.get(uuid) for uuid in uuids]
+        if len(entries) == len(batch):
+            return list(entries)
+        return [None] * len(batch)
+
+    def _parse_success(self, batch, response):
+        data = self._json(response)
+        payload = data.get("data") or {}
+        entries = payload.get("messages") if isinstance(payload, dict) else None
+        if not isinstance(entries, list) or not entries:
+            code = str(data.get("response_code") or "")
+            if code and code != SUCCESS:
+                text = data.get("response_msg") or ""
+                detail = f"ClickSend error {code}: {text}".rstrip(": ")
+                return [
+                    self.failed(m, self._status_failure(code), detail) for m in batch
+                ]
+            raise ValueError("no messages in the answer")
+        results = []
+        for message, entry in zip(
+            batch, self._match_entries(batch, entries), strict=True
+        ):
+            if entry is None:
+                results.append(
+                    self.unknown(
+                        message,
+                        "unknown",
+                        "ClickSend answered without a status for this message: "
+                        "it may have been accepted.",
+                    )
+                )
+                continue
+            try:
+                results.append(self._message_result(message, entry))
+            except (ValueError, TypeError, AttributeError):
+                results.append(
+                    self.unknown(
+                        message,
+                        "unknown",
+                        "ClickSend's status for this message could not be read: "
+                        "it may have been accepted.",
+                    )
+                )
+        return results
+
+    def _error_info(self, response):
+        try:
+            data = response.json()
+        except ValueError:
+            return "", ""
+        if not isinstance(data, dict):
+            return "", ""
+        return str(data.get("response_code") or ""), str(data.get("response_msg") or "")
+
+    def _test_request(self):
+        return {"method": "GET", "url": self.url("/v3/account"), "auth": self._auth()}
+
+    def _describe_account(self, data):
+        account = data["data"]
+        balance = account.get("balance")
+        currency = (account.get("_currency") or {}).get("currency_name_short", "")
+        if balance is None:
+            return "Connected to ClickSend."
+        return f"Connected to ClickSend, balance {balance} {currency}".rstrip() + "."
+
+    @classmethod
+    def check_sender(cls, sender):
+        if not sender:
+            return None  # ClickSend then uses a shared number
+        if is_e164(sender) or is_short_code(sender) or is_alphanumeric_id(sender):
+            return None
+        return (
+            f"'{sender}' is not a valid ClickSend sender: use a phone number in "
+            "international format (+61411111111), a short code, or an alphanumeric "
+            "sender ID of at most 11 letters and digits without spaces."
+        )
