@@ -1,6 +1,6 @@
 {
     "name": "Text Messaging",
-    "summary": "Business texting: SMS gateways, automated reminders, history, consent and two-way messages",
+    "summary": "Business texting: SMS gateways, reminders, history, consent, replies",
     "version": "18.0.1.0.0",
     "category": "Marketing/SMS",
     "website": "https://github.com/text-messaging/text_messaging",
@@ -12,7 +12,16 @@
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/text_messaging_groups.xml",
+        "security/ir.model.access.csv",
+        "security/sms_gateway_security.xml",
+        "data/ir_cron_data.xml",
+        "views/sms_gateway_views.xml",
+        "views/sms_sms_views.xml",
         "views/res_config_settings_views.xml",
+        "wizard/sms_gateway_test_views.xml",
         "views/text_messaging_menus.xml",
+    ],
+    "demo": [
+        "demo/sms_gateway_demo.xml",
     ],
 }

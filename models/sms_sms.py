@@ -1,0 +1,559 @@
+import logging
+import threading
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, LazyTranslate, split_every
+
+from ..gateways import OutgoingMessage
+from ..tools.segments import count_segments
+
+_logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+# Normalized failure codes of gateways/ -> sms.sms failure_type.
+FAILURE_TYPE_BY_CODE = {
+    "invalid_number": "sms_number_format",
+    "opted_out": "sms_optout",
+    "insufficient_credit": "sms_credit",
+    "authentication": "tm_authentication",
+    "rate_limited": "tm_rate_limited",
+    "rejected": "tm_rejected",
+    "server_error": "sms_server",
+    "unknown": "unknown",
+}
+
+# What a failure means and what to do, in plain words (the History's INFO).
+EXPLANATIONS = {
+    "sms_number_missing": _lt(
+        "There is no phone number to text. Add a mobile number on the contact, "
+        "then resend."
+    ),
+    "sms_number_format": _lt(
+        "The phone number is not valid. Correct it on the contact (international "
+        "format, e.g. +1 555 123 4567), then resend."
+    ),
+    "sms_blacklist": _lt(
+        "The recipient opted out of text messages (replied STOP), so nothing was "
+        "sent. They can text START to receive messages again."
+    ),
+    "sms_optout": _lt(
+        "The provider says the recipient opted out or blocked your number. They "
+        "must opt in again (text START) before they can be texted."
+    ),
+    "sms_credit": _lt(
+        "The gateway account has no credit left. Top it up with the provider, "
+        "then resend."
+    ),
+    "sms_server": _lt(
+        "The provider could not be reached or had a server error, and the retries "
+        "ran out. Resend later; if it persists, check the provider's status page."
+    ),
+    "tm_authentication": _lt(
+        "The provider refused the gateway's credentials. An administrator should "
+        "check them (Text Messaging > Configuration > Gateways > Test connection)."
+    ),
+    "tm_rate_limited": _lt(
+        "The provider kept asking to slow down and the retries ran out. Resend "
+        "later, or lower the gateway's rate limit."
+    ),
+    "tm_rejected": _lt(
+        "The provider rejected the message (its content, the sender or the "
+        "destination is not allowed). See the provider's words below."
+    ),
+    "tm_too_long": _lt(
+        "The message needs %(segments)s segments, more than the %(maximum)s this "
+        "gateway allows. Shorten it, then resend."
+    ),
+    "tm_empty": _lt("The message is empty: there was nothing to send."),
+    "tm_unknown_outcome": _lt(
+        "The provider may or may not have accepted this message: no clear answer "
+        "came back. It was not sent again automatically, to avoid a duplicate. "
+        "Check with the provider, or resend it yourself."
+    ),
+    "unknown": _lt(
+        "The provider returned an error this module does not recognise. See the "
+        "provider's words below."
+    ),
+}
+RETRY_NOTE = _lt(
+    "Attempt %(attempt)s did not go through; the message is queued again for "
+    "%(when)s (UTC)."
+)
+STALE_CLAIM_NOTE = _lt(
+    "The dispatcher stopped while this message was being sent (server restart or "
+    "crash). It was not sent again automatically, to avoid a duplicate."
+)
+PROVIDER_WORDS = _lt("Provider: %(detail)s")
+
+MAX_BACKOFF = 3600  # seconds
+BASE_BACKOFF = 30  # seconds, doubled at each attempt
+STALE_CLAIM_MINUTES = 15
+
+
+class SmsSms(models.Model):
+    _inherit = "sms.sms"
+
+    state = fields.Selection(
+        selection_add=[("unknown", "Unknown Outcome")],
+        ondelete={"unknown": lambda recs: recs.write({"state": "error"})},
+    )
+    failure_type = fields.Selection(
+        selection_add=[
+            ("tm_authentication", "Gateway Authentication Failed"),
+            ("tm_rate_limited", "Rate Limited"),
+            ("tm_rejected", "Rejected by Provider"),
+            ("tm_too_long", "Message Too Long"),
+            ("tm_empty", "Empty Message"),
+            ("tm_unknown_outcome", "Unknown Outcome"),
+        ],
+        ondelete={
+            key: lambda recs: recs.write({"failure_type": "unknown"})
+            for key in (
+                "tm_authentication",
+                "tm_rate_limited",
+                "tm_rejected",
+                "tm_too_long",
+                "tm_empty",
+                "tm_unknown_outcome",
+            )
+        },
+    )
+    gateway_id = fields.Many2one(
+        "sms.gateway", "Gateway", index="btree_not_null", ondelete="set null"
+    )
+    provider_message_id = fields.Char(
+        "Provider Message ID", index="btree_not_null", copy=False, readonly=True
+    )
+    failure_explanation = fields.Text("Info", copy=False, readonly=True)
+    segments = fields.Integer(compute="_compute_segments", store=True)
+    encoding = fields.Selection(
+        [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")],
+        compute="_compute_segments",
+        store=True,
+    )
+    cost = fields.Monetary(currency_field="currency_id", readonly=True, copy=False)
+    currency_id = fields.Many2one(related="gateway_id.currency_id")
+    attempts = fields.Integer(readonly=True, copy=False, default=0)
+    next_attempt = fields.Datetime(readonly=True, copy=False)
+    claimed_at = fields.Datetime(readonly=True, copy=False)
+    sent_at = fields.Datetime("Sent On", readonly=True, copy=False)
+
+    @api.depends("body")
+    def _compute_segments(self):
+        for sms in self:
+            info = count_segments(sms.body or "")
+            sms.segments = info.segments
+            sms.encoding = info.encoding
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        if any(sms.state == "outgoing" for sms in records):
+            # "Send now" means seconds: wake the dispatcher instead of waiting
+            # for its next minute (or Odoo's hourly queue).
+            self._trigger_dispatch()
+        return records
+
+    # ------------------------------------------------------------ routing --
+
+    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
+        """Send rows of companies with a gateway through it, the rest via IAP."""
+        by_gateway = self._route_to_gateways()
+        routed = self.browse(
+            [sms_id for records in by_gateway.values() for sms_id in records.ids]
+        )
+        iap = self - routed
+        if iap:
+            super(SmsSms, iap)._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
+        if not by_gateway:
+            return
+        if not self.env.context.get("text_messaging_dispatch"):
+            # Sending means committing before and after the HTTP call, which only
+            # the dispatcher cron may do: leave the rows queued and wake it up.
+            self._trigger_dispatch()
+            return
+        for gateway, records in by_gateway.items():
+            records._send_with_gateway(gateway)
+
+    def _route_to_gateways(self):
+        """Map each row to its gateway (its own, else its company's default).
+
+        Returns {sms.gateway: sms.sms}; rows of companies without a gateway are
+        left out (they go through Odoo IAP).
+        """
+        defaults = {
+            gateway.company_id.id: gateway
+            for gateway in self.env["sms.gateway"]
+            .sudo()
+            .search([("is_default", "=", True)])
+        }
+        to_assign = {}
+        by_gateway = {}
+        for sms in self:
+            gateway = sms.gateway_id
+            if not gateway:
+                company = sms.mail_message_id.record_company_id or self.env.company
+                gateway = defaults.get(company.id)
+                if not gateway:
+                    continue
+                to_assign.setdefault(gateway, []).append(sms.id)
+            by_gateway.setdefault(gateway, []).append(sms.id)
+        for gateway, ids in to_assign.items():
+            self.browse(ids).write({"gateway_id": gateway.id})
+        return {gateway: self.browse(ids) for gateway, ids in by_gateway.items()}
+
+    def _trigger_dispatch(self, at=None):
+        self.env.ref("text_messaging.ir_cron_text_messaging_dispatch").sudo()._trigger(
+            at=at
+        )
+
+    # --------------------------------------------------------- dispatcher --
+
+    @api.model
+    def _cron_dispatch(self):
+        """Send one bounded batch of queued rows; the cron runner calls again
+        while ``_notify_progress`` reports some remaining."""
+        self._mark_stale_claims()
+        batch_size = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("text_messaging.dispatch.batch_size", 1000)
+        )
+        domain = self._dispatch_domain()
+        batch = self.search(domain, limit=batch_size, order="id")
+        if not batch:
+            return
+        batch.with_context(text_messaging_dispatch=True).send(
+            unlink_failed=False,
+            unlink_sent=True,
+            auto_commit=self._can_commit(),
+            raise_exception=False,
+        )
+        remaining = self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+
+    @api.model
+    def _dispatch_domain(self):
+        now = fields.Datetime.now()
+        return [
+            ("state", "=", "outgoing"),
+            ("to_delete", "=", False),
+            "|",
+            ("next_attempt", "=", False),
+            ("next_attempt", "<=", now),
+        ]
+
+    @api.model
+    def _can_commit(self):
+        return not getattr(threading.current_thread(), "testing", False)
+
+    def _commit_if_allowed(self):
+        # Dispatcher boundary (cron only): the claim and the results must be
+        # durable on their own, so a crash never sends a message twice.
+        if self.env.context.get("text_messaging_dispatch") and self._can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _send_with_gateway(self, gateway):
+        """Claim, check, send through ``gateway`` and store what happened."""
+        for ids in split_every(gateway.batch_size, self.ids):
+            claimed = self.browse(ids)._claim()
+            self._commit_if_allowed()
+            if not claimed:
+                continue
+            numbers = claimed._e164_numbers()
+            sendable = claimed._check_before_sending(gateway, numbers)
+            if sendable:
+                messages = [
+                    OutgoingMessage(
+                        uuid=sms.uuid, number=numbers[sms.id], body=sms.body
+                    )
+                    for sms in sendable
+                ]
+                with gateway._adapter() as adapter:
+                    results = adapter.send(messages)
+                sendable._store_results(gateway, results)
+            self._commit_if_allowed()
+
+    def _claim(self):
+        """Lock and mark as processing the rows still due; skip rows another
+        worker holds. Returns the claimed rows."""
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sms_sms
+                   SET state = 'process', attempts = COALESCE(attempts, 0) + 1,
+                       claimed_at = NOW() AT TIME ZONE 'UTC'
+                 WHERE id IN (
+                        SELECT id FROM sms_sms
+                         WHERE id = ANY(%(ids)s) AND state = 'outgoing'
+                           AND (next_attempt IS NULL
+                                OR next_attempt <= NOW() AT TIME ZONE 'UTC')
+                         ORDER BY id
+                           FOR UPDATE SKIP LOCKED)
+             RETURNING id
+                """,
+                ids=self.ids,
+            )
+        )
+        claimed = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        self.invalidate_recordset(["state", "attempts", "claimed_at"])
+        return claimed
+
+    def _check_before_sending(self, gateway, numbers):
+        """Fail the rows that must not reach the provider; return the others.
+
+        ``numbers`` maps row ids to their E.164 number (False when invalid)."""
+        blacklisted = self._blacklisted_numbers(numbers)
+        rows = []
+        for sms in self:
+            failure_type = sms._pre_send_failure(gateway, numbers[sms.id], blacklisted)
+            if not failure_type:
+                continue
+            explanation = self.env._(EXPLANATIONS[failure_type])
+            if failure_type == "tm_too_long":
+                explanation %= {
+                    "segments": sms.segments,
+                    "maximum": gateway.max_segments,
+                }
+            rows.append(
+                {
+                    "id": sms.id,
+                    "state": "error",
+                    "failure_type": failure_type,
+                    "failure_explanation": explanation,
+                    "claimed_at": None,
+                }
+            )
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+        failed = self.browse([row["id"] for row in rows])
+        return self - failed
+
+    def _pre_send_failure(self, gateway, number, blacklisted):
+        """The failure_type that stops this row before the provider, or None."""
+        self.ensure_one()
+        if not (self.body or "").strip():
+            return "tm_empty"
+        if self.segments > gateway.max_segments:
+            return "tm_too_long"
+        if not self.number:
+            return "sms_number_missing"
+        if not number:
+            return "sms_number_format"
+        if number in blacklisted:
+            return "sms_blacklist"
+        return None
+
+    def _e164_numbers(self):
+        """{row id: number in E.164 (+15551234567), or False when not valid}.
+
+        Local numbers are read in the recipient's country, else the company's."""
+        partner_model = self.env["res.partner"]
+        company_country = self.env.company.country_id
+        return {
+            sms.id: sms.number
+            and partner_model._phone_format_number(
+                sms.number,
+                sms.partner_id.country_id or company_country,
+                force_format="E164",
+            )
+            for sms in self
+        }
+
+    def _blacklisted_numbers(self, numbers):
+        wanted = [number for number in numbers.values() if number]
+        if not wanted:
+            return set()
+        blacklist = (
+            self.env["phone.blacklist"]
+            .sudo()
+            .search([("number", "in", wanted), ("active", "=", True)])
+        )
+        return set(blacklist.mapped("number"))
+
+    def _store_results(self, gateway, results):
+        """Write each SendResult back on its row, in one statement."""
+        by_uuid = {result.uuid: result for result in results}
+        now = fields.Datetime.now()
+        rows = []
+        retry_at = []
+        for sms in self:
+            result = by_uuid.get(sms.uuid)
+            row = sms._result_values(gateway, result, now)
+            if row.get("next_attempt"):
+                retry_at.append(row["next_attempt"])
+            rows.append(row)
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+        if retry_at:
+            self._trigger_dispatch(at=min(retry_at))
+
+    def _result_values(self, gateway, result, now):
+        """The column values for this row given the adapter's result."""
+        self.ensure_one()
+        values = {"id": self.id, "claimed_at": None}
+        if result is None:  # an adapter must answer for every message
+            values.update(
+                state="unknown",
+                failure_type="tm_unknown_outcome",
+                failure_explanation=self._explain("tm_unknown_outcome"),
+            )
+            return values
+        if result.outcome == "accepted":
+            segments = result.segments or self.segments
+            cost = (
+                result.price
+                if result.price is not None
+                else segments * gateway.cost_per_segment
+            )
+            values.update(
+                state="pending",
+                failure_type=None,
+                failure_explanation=None,
+                provider_message_id=result.provider_id or None,
+                sent_at=now,
+                cost=abs(cost),
+            )
+            return values
+        if result.outcome == "unknown":
+            values.update(
+                state="unknown",
+                failure_type="tm_unknown_outcome",
+                failure_explanation=self._explain("tm_unknown_outcome", result.detail),
+            )
+            return values
+        failure_type = FAILURE_TYPE_BY_CODE.get(result.failure_code, "unknown")
+        if result.retryable and self.attempts < gateway.max_attempts:
+            delay = min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (self.attempts - 1))
+            delay = max(delay, result.retry_after or 0)
+            next_attempt = now + timedelta(seconds=delay)
+            note = self.env._(RETRY_NOTE) % {
+                "attempt": self.attempts,
+                "when": fields.Datetime.to_string(next_attempt),
+            }
+            values.update(
+                state="outgoing",
+                failure_type=None,
+                next_attempt=next_attempt,
+                failure_explanation=self._explain(failure_type, result.detail, note),
+            )
+            return values
+        values.update(
+            state="error",
+            failure_type=failure_type,
+            failure_explanation=self._explain(failure_type, result.detail),
+        )
+        return values
+
+    def _explain(self, failure_type, detail="", prefix=""):
+        parts = [prefix] if prefix else []
+        parts.append(
+            self.env._(EXPLANATIONS.get(failure_type, EXPLANATIONS["unknown"]))
+        )
+        if detail:
+            parts.append(self.env._(PROVIDER_WORDS) % {"detail": detail})
+        return "\n".join(parts)
+
+    # Columns _bulk_update may write, with their SQL types.
+    _BULK_COLUMNS = {
+        "state": "varchar",
+        "failure_type": "varchar",
+        "failure_explanation": "text",
+        "provider_message_id": "varchar",
+        "sent_at": "timestamp",
+        "next_attempt": "timestamp",
+        "claimed_at": "timestamp",
+        "cost": "numeric",
+    }
+
+    def _bulk_update(self, rows):
+        """UPDATE many rows with per-row values in one query per column set."""
+        if not rows:
+            return
+        by_columns = {}
+        for row in rows:
+            columns = tuple(sorted(key for key in row if key != "id"))
+            by_columns.setdefault(columns, []).append(row)
+        for columns, group in by_columns.items():
+            for chunk in split_every(1000, group):
+                assignments = SQL(", ").join(
+                    SQL(
+                        "%s = v.%s::%s",
+                        SQL.identifier(column),
+                        SQL.identifier(column),
+                        SQL(self._BULK_COLUMNS[column]),
+                    )
+                    for column in columns
+                )
+                values = SQL(", ").join(
+                    SQL(
+                        "(%s)",
+                        SQL(", ").join(
+                            SQL("%s", value)
+                            for value in [row["id"]] + [row[c] for c in columns]
+                        ),
+                    )
+                    for row in chunk
+                )
+                names = SQL(", ").join(
+                    SQL.identifier(name) for name in ("id",) + columns
+                )
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE sms_sms AS s SET %s, write_date = NOW() AT TIME ZONE "
+                        "'UTC', write_uid = %s FROM (VALUES %s) AS v(%s) "
+                        "WHERE s.id = v.id::int",
+                        assignments,
+                        self.env.uid,
+                        values,
+                        names,
+                    )
+                )
+        self.browse([row["id"] for row in rows]).invalidate_recordset(
+            list(self._BULK_COLUMNS) + ["write_date", "write_uid"]
+        )
+
+    def _update_trackers(self, rows):
+        """Reflect new states on the chatter notifications, one call per state."""
+        groups = {}
+        for row in rows:
+            key = (row["state"], row.get("failure_type"))
+            groups.setdefault(key, []).append(row["id"])
+        for (state, failure_type), ids in groups.items():
+            if state == "unknown":
+                state, failure_type = "error", "unknown"
+            self.browse(ids).sms_tracker_id._action_update_from_sms_state(
+                state, failure_type=failure_type or False
+            )
+
+    @api.model
+    def _mark_stale_claims(self):
+        """Rows left 'processing' by a dispatcher that died get a visible
+        'unknown outcome' state: they may have reached the provider."""
+        limit = fields.Datetime.now() - timedelta(minutes=STALE_CLAIM_MINUTES)
+        stale = self.search(
+            [
+                ("state", "=", "process"),
+                ("gateway_id", "!=", False),
+                ("claimed_at", "<", limit),
+            ]
+        )
+        rows = [
+            {
+                "id": sms.id,
+                "state": "unknown",
+                "failure_type": "tm_unknown_outcome",
+                "failure_explanation": self.env._(STALE_CLAIM_NOTE),
+                "claimed_at": None,
+            }
+            for sms in stale
+        ]
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+        return stale
