@@ -6,6 +6,7 @@ addons folder, and write an Odoo configuration file. Standard library only, so i
 before any dependency is installed.
 """
 
+import getpass
 import os
 import shutil
 import subprocess
@@ -187,9 +188,10 @@ def ensure_postgres(start=True):
                 )
         if _pg_ready():
             return
+    where = os.environ.get("PGHOST") or "the local socket"
+    user = os.environ.get("PGUSER") or getpass.getuser()
     raise SetupError(
-        "PostgreSQL does not answer (tried the local socket as user "
-        f"{os.environ.get('PGUSER') or os.environ.get('USER') or 'current'}).\n"
+        f"PostgreSQL does not answer (tried {where} as user {user}).\n"
         "  Fix: install PostgreSQL (e.g. `apt-get install postgresql`), start it, and "
         "create a superuser role for this account (`createuser -s $USER` as postgres), "
         "or set PGHOST/PGPORT/PGUSER/PGPASSWORD to reach a server."
