@@ -5,11 +5,17 @@
 
 from .base import (
     FAILURE_CODES,
+    STATUSES,
     Gateway,
     GatewayError,
+    InboundMessage,
     OutgoingMessage,
     RateLimiter,
+    ReplayGuard,
     SendResult,
+    StatusReport,
+    WebhookError,
+    WebhookRequest,
 )
 from .clicksend import ClickSendGateway
 from .eztexting import EZTextingGateway

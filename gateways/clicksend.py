@@ -6,11 +6,46 @@ own ``status`` word, mapped one by one (partial failure). Each message carries
 our uuid in ``custom_string``, which maps the answer back to our messages.
 The status callback URL is set on the ClickSend account (delivery report
 rules), not per message, so ``status_url`` is not sent.
+
+Webhooks (2.4-2.5): ClickSend does not sign them (the Odoo controller checks
+the secret token of the URL). UNCONFIRMED: the content type and field names
+of pushed receipts and inbound messages; they are read with the names of the
+pull API (``message_id``, ``status_code``, ``error_code``, ...), from a form
+or a JSON object, a list of objects, or ``{"data": [...]}``.
 """
 
-from .base import Gateway, is_alphanumeric_id, is_e164, is_short_code, to_float, to_int
+from .base import (
+    Gateway,
+    WebhookError,
+    as_items,
+    is_alphanumeric_id,
+    is_e164,
+    is_short_code,
+    to_float,
+    to_int,
+    webhook_id,
+    webhook_number,
+    webhook_text,
+)
 
 SUCCESS = "SUCCESS"
+# Delivery receipt status_code (reference 2.4) -> (status, failure code).
+CLICKSEND_DLR = {
+    "200": ("sent", ""),  # accepted by the network, temporary success
+    "201": ("delivered", ""),
+    "300": ("failed", "rejected"),  # permanent failure
+    "301": ("failed", "rejected"),  # permanent failure
+    "302": ("failed", "server_error"),  # routing failure at the supplier
+}
+CLICKSEND_DLR_WORDS = (
+    ("undeliver", "failed"),
+    ("fail", "failed"),
+    ("reject", "failed"),
+    ("expired", "failed"),
+    ("deliver", "delivered"),
+    ("sent", "sent"),
+    ("queued", "sent"),
+)
 
 
 class ClickSendGateway(Gateway):
@@ -175,3 +210,69 @@ class ClickSendGateway(Gateway):
             "international format (+61411111111), a short code, or an alphanumeric "
             "sender ID of at most 11 letters and digits without spaces."
         )
+
+    # ------------------------------------------------------------------
+    # webhooks (not signed)
+    # ------------------------------------------------------------------
+    def _webhook_items(self, request):
+        data = self._payload(request)
+        if isinstance(data, dict) and "data" in data and "message_id" not in data:
+            data = data["data"]
+            if isinstance(data, dict) and "data" in data:
+                data = data["data"]  # the pull API's page
+        return as_items(data, "ClickSend payload")
+
+    def _dlr_status(self, entry):
+        code = webhook_text(entry.get("status_code"), "status_code", 16).strip()
+        words = webhook_text(
+            entry.get("status_text") or entry.get("status"), "status_text", 200
+        )
+        if code in CLICKSEND_DLR:
+            return code, words, CLICKSEND_DLR[code]
+        lowered = words.lower()
+        for word, status in CLICKSEND_DLR_WORDS:
+            if word in lowered:
+                return code, words, (status, "rejected" if status == "failed" else "")
+        return code, words, ("unknown", "")
+
+    def _parse_status(self, request):
+        reports = []
+        for entry in self._webhook_items(request):
+            code, words, (status, failure) = self._dlr_status(entry)
+            detail = ""
+            if status == "failed":
+                error = webhook_text(entry.get("error_code"), "error_code", 64)
+                error_text = webhook_text(entry.get("error_text"), "error_text", 500)
+                if error:
+                    failure = self._status_failure(error.upper())
+                    if failure == "rejected" and code == "302":
+                        failure = "server_error"
+                detail = self.failure_detail(
+                    error or code, error_text or words, words or code
+                )
+            reports.append(
+                self.status_report(
+                    webhook_id(entry.get("message_id"), "message_id"),
+                    status,
+                    raw_status=f"{code} {words}".strip(),
+                    failure_code=failure,
+                    detail=detail,
+                )
+            )
+        return reports
+
+    def _parse_inbound(self, request):
+        messages = []
+        for entry in self._webhook_items(request):
+            if "from" not in entry and "status_code" in entry:
+                raise WebhookError("A ClickSend delivery receipt, not a message.")
+            messages.append(
+                self.inbound_message(
+                    webhook_id(entry.get("message_id"), "message_id"),
+                    webhook_number(entry.get("from"), "from", required=True),
+                    webhook_number(entry.get("to"), "to"),
+                    webhook_text(entry.get("body"), "body"),
+                    received_at=entry.get("timestamp"),
+                )
+            )
+        return messages

@@ -10,11 +10,31 @@ for opted-out contacts, and ``GET /v1/credits`` used by test_connection.
 One number per request: a request with several numbers becomes a campaign
 whose answer does not map ids back to numbers. EZ Texting sends from the
 account's own number: no sender can be chosen.
+
+Webhooks (4.3): JSON events ``inbound_text.received`` and ``keyword.opt_in``
+(``id``, ``type``, ``fromNumber``, ``toNumber``, ``message``, ``received``).
+With a secret set on the webhook, EZ Texting signs the raw body:
+``X-Signature`` = Base64(HMAC-SHA1(secret, body)); the secret is the
+``webhook_secret`` credential and a request without a valid signature is
+refused. The scheme has no timestamp nor nonce (no replay window); inbound
+events carry an ``id`` the ORM can deduplicate on. EZ Texting has no
+delivery-report webhook (UNCONFIRMED, none found).
 """
 
+import hashlib
 import re
 
-from .base import Gateway, to_float
+from .base import (
+    Gateway,
+    WebhookError,
+    as_items,
+    b64_hmac,
+    compare,
+    to_float,
+    webhook_id,
+    webhook_number,
+    webhook_text,
+)
 
 NANP_RE = re.compile(r"^\+1(\d{10})$")
 ERROR_PHRASES = (
@@ -33,6 +53,9 @@ class EZTextingGateway(Gateway):
     default_base_url = "https://a.eztexting.com"
     max_batch = 1
     credential_keys = ("username", "password")
+    signs_webhooks = True
+    webhook_key_name = "webhook_secret"
+    webhook_credential_keys = ("webhook_secret",)
 
     @staticmethod
     def wire_number(value):
@@ -121,3 +144,45 @@ class EZTextingGateway(Gateway):
                 "sender empty."
             )
         return None
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def _verify_signature(self, request, key):
+        signature = request.header("x-signature")
+        if not signature:
+            return False
+        return compare(b64_hmac(key, request.raw, hashlib.sha1), signature)
+
+    def _events(self, request):
+        events = []
+        for event in as_items(self._json_payload(request), "EZ Texting payload"):
+            kind = webhook_text(event.get("type"), "type", 64, required=True)
+            events.append((kind, event))
+        return events
+
+    def _parse_status(self, request):
+        if self._events(request):
+            return []  # inbound events; EZ Texting sends no delivery reports
+        raise WebhookError("EZ Texting sends no delivery reports.")
+
+    def _parse_inbound(self, request):
+        messages = []
+        for kind, event in self._events(request):
+            if kind not in ("inbound_text.received", "keyword.opt_in"):
+                continue
+            messages.append(
+                self.inbound_message(
+                    webhook_id(event.get("id"), "id"),
+                    webhook_number(
+                        event.get("fromNumber"),
+                        "fromNumber",
+                        national=True,
+                        required=True,
+                    ),
+                    webhook_number(event.get("toNumber"), "toNumber", national=True),
+                    webhook_text(event.get("message"), "message"),
+                    received_at=event.get("received"),
+                )
+            )
+        return messages

@@ -7,11 +7,35 @@ number, and drops rejected numbers into ``invalid_number``: the mapping of
 provider ids to our messages would not be reliable. Since each message needs
 its own provider id (delivery reports are matched by it), this adapter sends
 one message per request, with bounded concurrency.
+
+Webhooks (7.3-7.5): status callbacks and inbound messages come form-encoded
+(POST, or GET as configured), signed with the V3 scheme: header
+``X-Plivo-Signature-V3`` (one or more comma-separated Base64 signatures, for
+rotated tokens) = HMAC-SHA256(Auth Token, "<base>.<nonce>") with the nonce of
+``X-Plivo-Signature-V3-Nonce``. The base is the URL without its query, then
+"?" and the sorted query as k=v joined by "&" (GET: with every parameter),
+and for POST, after a "." when there was a query, each body parameter as
+name+value sorted by name. The scheme has no timestamp: a nonce+signature
+seen before is refused (replay), within this process's memory. The older V2
+scheme (URL + nonce only, the body unsigned) is not accepted.
 """
 
-from urllib.parse import quote
+import hashlib
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
-from .base import Gateway, is_alphanumeric_id, is_e164, is_short_code
+from .base import (
+    Gateway,
+    b64_hmac,
+    compare,
+    is_alphanumeric_id,
+    is_e164,
+    is_short_code,
+    to_float,
+    to_int,
+    webhook_id,
+    webhook_number,
+    webhook_text,
+)
 
 # Plivo's send errors are plain text ({"api_id", "error"}), no codes [P]:
 # a few phrases are recognised, the rest falls back to the HTTP status.
@@ -24,6 +48,26 @@ PLIVO_PHRASES = (
     ("dst", "invalid_number"),
     ("destination", "invalid_number"),
 )
+# Status of a status callback (reference 7.3) -> normalized status.
+PLIVO_STATUS = {
+    "queued": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "failed": "failed",
+    "undelivered": "failed",
+    "rejected": "failed",
+}
+# ErrorCode of failed callbacks (reference 7.3; 200 and 900 confirmed).
+PLIVO_ERRORS = {
+    "10": ("rejected", "invalid message"),
+    "20": ("server_error", "network error"),
+    "30": ("rejected", "spam detected"),
+    "40": ("rejected", "invalid source number"),
+    "50": ("invalid_number", "invalid destination number"),
+    "200": ("opted_out", "the destination has opted out"),
+    "900": ("insufficient_credit", "insufficient credit"),
+}
 
 
 class PlivoGateway(Gateway):
@@ -32,6 +76,9 @@ class PlivoGateway(Gateway):
     default_base_url = "https://api.plivo.com"
     max_batch = 1
     credential_keys = ("auth_id", "auth_token")
+    signs_webhooks = True
+    webhook_key_name = "auth_token"
+    replay_ttl = 86400  # no timestamp in the scheme: remember nonces a day
 
     @staticmethod
     def wire_number(value):
@@ -127,3 +174,106 @@ class PlivoGateway(Gateway):
             "international format (+14155550100), a short code, or an alphanumeric "
             "sender ID of at most 11 letters and digits with at least one letter."
         )
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def _verify_signature(self, request, key):
+        signatures = request.header("x-plivo-signature-v3")
+        nonce = request.header("x-plivo-signature-v3-nonce")
+        url = request.url
+        if not signatures or not nonce or not isinstance(url, str) or not url:
+            return False
+        method = str(request.method).upper()
+        if method == "POST":
+            if request.raw and request.content_type not in (
+                "",
+                "application/x-www-form-urlencoded",
+            ):
+                return False  # a body the signature would not cover
+            base = plivo_base_post(url, self._form_pairs(request))
+        elif method == "GET":
+            base = plivo_base_get(url)
+        else:
+            return False
+        expected = b64_hmac(key, f"{base}.{nonce}", hashlib.sha256)
+        return any(
+            compare(expected, signature.strip())
+            for signature in signatures.split(",")[:10]
+        )
+
+    def _replay_key(self, request):
+        nonce = request.header("x-plivo-signature-v3-nonce")
+        signature = request.header("x-plivo-signature-v3")
+        return f"{nonce}:{signature}" if nonce and signature else ""
+
+    def _parse_status(self, request):
+        fields = self._fields(request)
+        if "Status" not in fields and "Text" in fields:
+            return []  # an inbound message posted to the status URL
+        raw = webhook_text(fields.get("Status"), "Status", 64, required=True).lower()
+        status = PLIVO_STATUS.get(raw, "unknown")
+        failure = detail = ""
+        if status == "failed":
+            code = webhook_text(fields.get("ErrorCode"), "ErrorCode", 16).strip()
+            code = code.lstrip("0") or code
+            failure, text = PLIVO_ERRORS.get(code, ("unknown", ""))
+            detail = self.failure_detail(code, text, raw)
+        return [
+            self.status_report(
+                webhook_id(fields.get("MessageUUID"), "MessageUUID"),
+                status,
+                raw_status=raw,
+                failure_code=failure,
+                detail=detail,
+                segments=to_int(fields.get("Units")),
+                price=to_float(fields.get("TotalAmount")),
+            )
+        ]
+
+    def _parse_inbound(self, request):
+        fields = self._fields(request)
+        if "Text" not in fields and "Status" in fields:
+            return []  # a status callback posted to the inbound URL
+        return [
+            self.inbound_message(
+                webhook_id(fields.get("MessageUUID"), "MessageUUID"),
+                webhook_number(fields.get("From"), "From", required=True),
+                webhook_number(fields.get("To"), "To"),
+                webhook_text(fields.get("Text"), "Text"),
+            )
+        ]
+
+
+def _plivo_root(url):
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), parts.query
+
+
+def _plivo_query(query):
+    values = parse_qs(query, keep_blank_values=True)
+    return "&".join(
+        f"{name}={value}" for name in sorted(values) for value in sorted(values[name])
+    )
+
+
+def plivo_base_get(url):
+    """V3 base string of a GET callback: URL, then '?' and the sorted query."""
+    root, query = _plivo_root(url)
+    text = _plivo_query(query)
+    return f"{root}?{text}" if text else root
+
+
+def plivo_base_post(url, params):
+    """V3 base string of a POST callback with body ``params`` (name, value)."""
+    root, query = _plivo_root(url)
+    text = _plivo_query(query)
+    if not params:
+        return f"{root}?{text}" if text else root
+    values = {}
+    for name, value in params:
+        values.setdefault(name, []).append(value)
+    body = "".join(
+        name + value for name in sorted(values) for value in sorted(values[name])
+    )
+    return f"{root}?{text}." + body if text else f"{root}?" + body

@@ -4,11 +4,35 @@ One contact per JSON request, ``Authorization: Bearer <API token>``.
 SimpleTexting serves the US and Canada only and takes 10-digit numbers.
 UNCONFIRMED (reference 3.2): the error codes for opted-out contacts and for
 missing credits; a few phrases of the error message are recognised.
+
+Webhooks (3.3): JSON ``{"reportId", "webhookId", "type", "values"}``, not
+signed (the Odoo controller checks the secret token of the URL). There is no
+status word: the trigger type tells delivered from not delivered. When a
+contact texts STOP, SimpleTexting unsubscribes it and sends
+UNSUBSCRIBE_REPORT, which is read as an inbound "STOP" from that number so
+the opt-out is mirrored (an INCOMING_MESSAGE with the same text may come too).
 """
 
 import re
 
-from .base import Gateway
+from .base import (
+    Gateway,
+    WebhookError,
+    as_items,
+    webhook_id,
+    webhook_number,
+    webhook_text,
+)
+
+# Webhook trigger -> normalized status (reference 3.3).
+SIMPLETEXTING_STATUS = {
+    "OUTGOING_MESSAGE": "sent",
+    "DELIVERY_REPORT": "delivered",
+    "NON_DELIVERED_REPORT": "failed",
+}
+SIMPLETEXTING_TRIGGERS = frozenset(
+    {*SIMPLETEXTING_STATUS, "INCOMING_MESSAGE", "UNSUBSCRIBE_REPORT"}
+)
 
 NANP_RE = re.compile(r"^\+1(\d{10})$")
 ERROR_PHRASES = (
@@ -129,3 +153,76 @@ class SimpleTextingGateway(Gateway):
             f"'{sender}' is not a valid SimpleTexting sender: use your account's "
             "US or Canadian number, e.g. +18005551234."
         )
+
+    # ------------------------------------------------------------------
+    # webhooks (not signed)
+    # ------------------------------------------------------------------
+    def _events(self, request):
+        """(type, values, envelope) of each event in the request."""
+        events = []
+        for event in as_items(self._payload(request), "SimpleTexting payload"):
+            kind = webhook_text(event.get("type"), "type", 64, required=True)
+            values = event.get("values")
+            if not isinstance(values, dict):
+                raise WebhookError("SimpleTexting event without values.")
+            if kind not in SIMPLETEXTING_TRIGGERS:
+                continue  # a trigger this addon does not use
+            events.append((kind, values, event))
+        return events
+
+    def _parse_status(self, request):
+        reports = []
+        for kind, values, _event in self._events(request):
+            status = SIMPLETEXTING_STATUS.get(kind)
+            if not status:
+                continue
+            detail = ""
+            if status == "failed":
+                carrier = webhook_text(values.get("carrier"), "carrier", 100)
+                detail = "SimpleTexting reported the message as not delivered"
+                detail += f" (carrier {carrier})." if carrier else "."
+            reports.append(
+                self.status_report(
+                    webhook_id(values.get("messageId"), "messageId"),
+                    status,
+                    raw_status=kind,
+                    failure_code="unknown" if status == "failed" else "",
+                    detail=detail,
+                )
+            )
+        return reports
+
+    def _parse_inbound(self, request):
+        messages = []
+        for kind, values, event in self._events(request):
+            if kind == "INCOMING_MESSAGE":
+                messages.append(
+                    self.inbound_message(
+                        webhook_id(values.get("messageId"), "messageId"),
+                        webhook_number(
+                            values.get("contactPhone"),
+                            "contactPhone",
+                            national=True,
+                            required=True,
+                        ),
+                        webhook_number(
+                            values.get("accountPhone"), "accountPhone", national=True
+                        ),
+                        webhook_text(values.get("text"), "text"),
+                        received_at=values.get("timestamp"),
+                    )
+                )
+            elif kind == "UNSUBSCRIBE_REPORT":
+                report = event.get("reportId") or values.get("contactId")
+                report = webhook_id(report, "reportId")
+                messages.append(
+                    self.inbound_message(
+                        f"unsubscribe-{report}",
+                        webhook_number(
+                            values.get("phone"), "phone", national=True, required=True
+                        ),
+                        "",
+                        "STOP",
+                    )
+                )
+        return messages

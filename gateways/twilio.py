@@ -1,14 +1,61 @@
 """Twilio Programmable Messaging (reference section 1).
 
 One message per request, form-encoded, HTTP Basic (Account SID, Auth Token).
+Webhooks (1.5-1.7): form-encoded status callbacks and inbound messages,
+signed with X-Twilio-Signature (HMAC-SHA1 with the Auth Token, 1.6). The
+scheme has no timestamp nor nonce: a replayed callback cannot be told from a
+retry, so replays are left to the idempotent ORM updates.
 """
 
+import hashlib
 import re
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
-from .base import Gateway, GatewayError, is_alphanumeric_id, is_e164, to_float, to_int
+from .base import (
+    Gateway,
+    GatewayError,
+    WebhookError,
+    b64_hmac,
+    compare,
+    is_alphanumeric_id,
+    is_e164,
+    to_float,
+    to_int,
+    webhook_id,
+    webhook_number,
+    webhook_text,
+)
 
 MESSAGING_SERVICE_RE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+# MessageStatus of a status callback -> normalized status. Twilio sends no
+# callback for the first status (queued, or accepted with a Messaging Service).
+TWILIO_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+    "partially_delivered": "unknown",
+}
+# Statuses of the messages we receive, not of those we send.
+TWILIO_INBOUND_STATUSES = frozenset({"receiving", "received"})
+# Asynchronous error codes of delivery callbacks (reference 1.3), our words.
+TWILIO_DELIVERY_ERRORS = {
+    "30001": ("rate_limited", "queue overflow, the message stayed queued too long"),
+    "30003": ("rejected", "unreachable destination handset"),
+    "30005": ("invalid_number", "unknown destination handset"),
+    "30006": ("invalid_number", "landline or unreachable carrier"),
+    "30007": ("rejected", "message filtered by the carrier"),
+    "30008": ("unknown", "unknown error"),
+    "30034": ("rejected", "sent from an unregistered US A2P 10DLC number"),
+    "63017": ("rate_limited", "over the account's message rate"),
+    "21610": ("opted_out", "the recipient has unsubscribed (texted STOP)"),
+}
 
 
 class TwilioGateway(Gateway):
@@ -35,6 +82,8 @@ class TwilioGateway(Gateway):
     # Not accepted, worth trying later. No "insufficient funds" code is
     # confirmed for Messaging (reference 1.3): HTTP 402 falls back to it.
     retryable_codes = frozenset({"20429", "21611"})
+    signs_webhooks = True
+    webhook_key_name = "auth_token"
 
     def _account_path(self):
         return "/2010-04-01/Accounts/" + quote(self.credentials["account_sid"], safe="")
@@ -126,3 +175,105 @@ class TwilioGateway(Gateway):
             "Messaging Service SID (MG...) or an alphanumeric sender ID of 1 to 11 "
             "letters, digits and spaces with at least one letter."
         )
+
+    # ------------------------------------------------------------------
+    # webhooks
+    # ------------------------------------------------------------------
+    def _verify_signature(self, request, key):
+        signature = request.header("x-twilio-signature")
+        url = request.url
+        if not signature or not isinstance(url, str) or not url:
+            return False
+        query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+        if "bodySHA256" in query:
+            # JSON body: the URL carries the body's hash and is signed alone.
+            body_hash = hashlib.sha256(request.raw).hexdigest()
+            if not compare(body_hash, query["bodySHA256"][0].lower()):
+                return False
+            params = []
+        elif str(request.method).upper() == "POST":
+            if request.raw and request.content_type not in (
+                "",
+                "application/x-www-form-urlencoded",
+            ):
+                return False  # a body the signature would not cover
+            params = self._form_pairs(request)
+        else:
+            params = []  # GET: the parameters are in the signed URL
+        return any(
+            compare(twilio_signature(key, variant, params), signature)
+            for variant in url_port_variants(url)
+        )
+
+    def _parse_status(self, request):
+        fields = self._fields(request)
+        raw = webhook_text(
+            fields.get("MessageStatus") or fields.get("SmsStatus"), "MessageStatus", 64
+        ).lower()
+        sid = fields.get("MessageSid") or fields.get("SmsSid")
+        if not raw:
+            raise WebhookError("Twilio status callback without MessageStatus.")
+        if raw in TWILIO_INBOUND_STATUSES:
+            return []  # an inbound message posted to the status URL
+        status = TWILIO_STATUS.get(raw, "unknown")
+        code = webhook_text(fields.get("ErrorCode"), "ErrorCode", 16).strip()
+        failure = detail = ""
+        if status == "failed":
+            if code and code != "0":
+                failure, text = TWILIO_DELIVERY_ERRORS.get(code, ("", ""))
+                failure = failure or self.error_map.get(code, "unknown")
+                detail = self.failure_detail(code, text, raw)
+            else:
+                failure = "rejected" if raw == "canceled" else "unknown"
+                detail = self.failure_detail(status=raw)
+        return [
+            self.status_report(
+                webhook_id(sid, "MessageSid"),
+                status,
+                raw_status=raw,
+                failure_code=failure,
+                detail=detail,
+                segments=fields.get("NumSegments"),
+            )
+        ]
+
+    def _parse_inbound(self, request):
+        fields = self._fields(request)
+        status = fields.get("MessageStatus") or fields.get("SmsStatus")
+        if "Body" not in fields and status and status not in TWILIO_INBOUND_STATUSES:
+            return []  # a status callback posted to the inbound URL
+        sid = (
+            fields.get("MessageSid")
+            or fields.get("SmsMessageSid")
+            or fields.get("SmsSid")
+        )
+        return [
+            self.inbound_message(
+                webhook_id(sid, "MessageSid"),
+                webhook_number(fields.get("From"), "From", required=True),
+                webhook_number(fields.get("To"), "To"),
+                webhook_text(fields.get("Body"), "Body"),
+            )
+        ]
+
+
+def twilio_signature(key, url, params):
+    """Base64 HMAC-SHA1 of the URL then each name+value, sorted (reference 1.6)."""
+    values = {}
+    for name, value in params:
+        values.setdefault(name, []).append(value)
+    text = url + "".join(
+        name + value for name in sorted(values) for value in sorted(values[name])
+    )
+    return b64_hmac(key, text, hashlib.sha1)
+
+
+def url_port_variants(url):
+    """The URL as given, and with its port added (default) or removed."""
+    parts = urlsplit(url)
+    if parts.port is None:
+        port = 443 if parts.scheme == "https" else 80
+        netloc = f"{parts.netloc}:{port}"
+    else:
+        netloc = parts.netloc.rpartition(":")[0]
+    return [url, urlunsplit(parts._replace(netloc=netloc))]

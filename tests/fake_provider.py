@@ -16,6 +16,8 @@ with ``base_url=fake.url`` works unchanged.
 import base64
 import binascii
 import copy
+import hashlib
+import hmac
 import json
 import re
 import socket
@@ -26,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 DEFAULT_CREDENTIALS = {
     "twilio": {
@@ -42,6 +44,13 @@ DEFAULT_CREDENTIALS = {
     },
     "simpletexting": {"api_token": "simpletexting-token-s3cr3t-31c"},
     "eztexting": {"username": "ez-fake-user", "password": "eztexting-pass-s3cr3t-88f"},
+}
+# Keys that check webhook signatures, beyond the send credentials (Twilio and
+# Plivo sign with the Auth Token; the Telnyx public key comes from the fixed
+# test key pair, see telnyx_public_key()).
+DEFAULT_WEBHOOK_SECRETS = {
+    "vonage": {"signature_secret": "vonage-signature-secret-s3cr3t-4d"},
+    "eztexting": {"webhook_secret": "eztexting-webhook-secret-s3cr3t-a1"},
 }
 DEFAULT_SENDERS = {
     "twilio": "+15005550006",
@@ -213,6 +222,7 @@ class FakeProvider:
         self.credentials = copy.deepcopy(DEFAULT_CREDENTIALS)
         for provider, values in (credentials or {}).items():
             self.credentials[provider] = dict(values)
+        self.webhook_secrets = copy.deepcopy(DEFAULT_WEBHOOK_SECRETS)
         self.latency = latency
         self.errors = dict(errors or {})  # E.164 number -> provider error code
         self.max_records = max_records
@@ -320,13 +330,90 @@ class FakeProvider:
         """Every credential value the fake knows (for leak checks)."""
         return [
             value
-            for values in self.credentials.values()
+            for values in (
+                *self.credentials.values(),
+                *self.webhook_secrets.values(),
+            )
             for value in values.values()
             if value
         ]
 
     def count_to(self, number):
         return sum(1 for message in self.messages() if message["to"] == number)
+
+    # ------------------------------------------------------------------
+    # webhooks: callbacks as each provider would send them
+    # ------------------------------------------------------------------
+    def webhook_credentials(self, provider):
+        """Credentials an adapter needs to check this fake's callbacks."""
+        values = dict(self.credentials.get(provider, {}))
+        values.update(self.webhook_secrets.get(provider, {}))
+        if provider == "telnyx" and "public_key" not in values:
+            values["public_key"] = telnyx_public_key()
+        return values
+
+    def webhook_config(self, provider, **overrides):
+        """Like ``config`` with the webhook credentials added."""
+        config = self.config(provider, **overrides)
+        config["credentials"] = {
+            **self.webhook_credentials(provider),
+            **config["credentials"],
+        }
+        return config
+
+    def status_callback(
+        self,
+        provider,
+        provider_id,
+        status,
+        url,
+        *,
+        error_code=None,
+        secret=None,
+        sign=True,
+        timestamp=None,
+        nonce=None,
+        **options,
+    ):
+        """(headers, body) of a delivery report as ``provider`` sends it.
+
+        ``status`` is the provider's own word (Twilio "undelivered", Telnyx
+        "delivery_failed", a SimpleTexting trigger...; "delivered", "sent"
+        and "failed" work for every provider). ``secret`` replaces the key
+        it is signed with (Telnyx: a 32-byte private seed), ``sign=False``
+        leaves it unsigned, ``timestamp`` (unix seconds) and ``nonce`` fix
+        the values of schemes that have them. ``fields`` adds or replaces
+        payload fields; other options are listed by each builder below.
+        """
+        builder = globals()[f"_{provider}_status_callback"]
+        signer = _Signer(self, provider, url, secret, sign, timestamp, nonce)
+        return builder(signer, provider_id, status, error_code, **options)
+
+    def inbound_callback(
+        self,
+        provider,
+        from_number,
+        body,
+        url,
+        *,
+        to=None,
+        message_id=None,
+        secret=None,
+        sign=True,
+        timestamp=None,
+        nonce=None,
+        **options,
+    ):
+        """(headers, body) of an inbound message as ``provider`` sends it.
+
+        ``from_number`` and ``to`` are E.164; they are written in the
+        provider's wire format. Signing options as in ``status_callback``.
+        """
+        builder = globals()[f"_{provider}_inbound_callback"]
+        signer = _Signer(self, provider, url, secret, sign, timestamp, nonce)
+        to = to if to is not None else DEFAULT_SENDERS.get(provider) or "+15550009999"
+        message_id = message_id or _new_id(provider)
+        return builder(signer, from_number, to, body, message_id, **options)
 
     # ------------------------------------------------------------------
     # internals used by the handler
@@ -1014,3 +1101,607 @@ def _eztexting_send(fake, record, params):
 
 def _eztexting_account(fake, record, params):
     return 200, {"plan": 500, "anytime": 120, "total": 620}
+
+
+# ----------------------------------------------------------------------
+# webhooks: building signed callbacks (see FakeProvider.status_callback)
+# ----------------------------------------------------------------------
+# A fixed Ed25519 key pair for tests only (it signs nothing real).
+TELNYX_TEST_SEED = hashlib.sha256(b"text_messaging fake Telnyx webhook key").digest()
+
+
+def telnyx_private_key(seed=TELNYX_TEST_SEED):
+    """The Ed25519 private key of the fake's Telnyx callbacks (cryptography)."""
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+            Ed25519PrivateKey,
+        )
+    except ImportError as error:  # pragma: no cover - cryptography ships with Odoo
+        raise RuntimeError("Telnyx callbacks need the cryptography package") from error
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def telnyx_public_key(seed=TELNYX_TEST_SEED):
+    """Base64 of the raw 32-byte public key, as the Telnyx portal shows it."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = (
+        telnyx_private_key(seed)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+    return base64.b64encode(raw).decode()
+
+
+def request_fields(url, headers, body, method="POST"):
+    """The fields of a ``gateways.base.WebhookRequest`` for a callback, as the
+    Odoo controller builds them: lower-cased headers, parsed form or JSON."""
+    headers = {name.lower(): value for name, value in headers.items()}
+    content_type = headers.get("content-type", "").split(";")[0].strip()
+    form, data = {}, None
+    if content_type == "application/x-www-form-urlencoded":
+        text = body.decode("utf-8", errors="replace")
+        form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    elif content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):  # deeply nested JSON too
+            data = None
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+    return {
+        "method": method,
+        "url": url,
+        "headers": headers,
+        "body": body,
+        "form": form,
+        "json": data,
+        "query": query,
+    }
+
+
+def _new_id(provider):
+    if provider == "twilio":
+        return "SM" + uuid.uuid4().hex
+    if provider == "vonage":
+        return uuid.uuid4().hex.upper()[:16]
+    if provider == "eztexting":
+        return str(uuid.uuid4().int)[:12]
+    if provider == "simpletexting":
+        return uuid.uuid4().hex[:24]
+    return str(uuid.uuid4())
+
+
+def _wire(number, provider):
+    """A number as the provider writes it in callbacks."""
+    number = str(number or "")
+    if provider in ("vonage", "plivo") and number.startswith("+"):
+        return number[1:]
+    if provider in ("simpletexting", "eztexting") and number.startswith("+1"):
+        return number[2:]
+    return number
+
+
+def _hmac_b64(key, message, digest):
+    return base64.b64encode(
+        hmac.new(key.encode(), message.encode(), digest).digest()
+    ).decode()
+
+
+def _sorted_pairs(pairs):
+    values = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return [(name, value) for name in sorted(values) for value in sorted(values[name])]
+
+
+class _Signer:
+    """Signs one callback for a provider (independent of gateways/)."""
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, fake, provider, url, secret, sign, timestamp, nonce):
+        self.fake, self.provider, self.url = fake, provider, url
+        self.secret, self.sign = secret, sign
+        self.timestamp = int(time.time()) if timestamp is None else int(timestamp)
+        self.nonce = nonce
+
+    def key(self, name):
+        if self.secret is not None:
+            return self.secret
+        return self.fake.webhook_credentials(self.provider).get(name, "")
+
+    def form(self, fields, headers=None):
+        pairs = [(k, str(v)) for k, v in fields.items() if v is not None]
+        body = urlencode(pairs).encode()
+        return {"Content-Type": self.FORM, **(headers or {})}, body
+
+    def json(self, data, headers=None):
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return {"Content-Type": "application/json", **(headers or {})}, body
+
+    # provider schemes ----------------------------------------------------
+    def twilio(self, fields):
+        headers, body = self.form(fields)
+        if self.sign:
+            pairs = parse_qsl(body.decode(), keep_blank_values=True)
+            text = self.url + "".join(k + v for k, v in _sorted_pairs(pairs))
+            headers["X-Twilio-Signature"] = _hmac_b64(
+                self.key("auth_token"), text, hashlib.sha1
+            )
+        return headers, body
+
+    def plivo(self, fields):
+        headers, body = self.form(fields)
+        if self.sign:
+            nonce = self.nonce or str(uuid.uuid4().int)[:20]
+            parts = urlsplit(self.url)
+            root = f"{parts.scheme}://{parts.netloc}{parts.path}"
+            query_pairs = parse_qsl(parts.query, keep_blank_values=True)
+            query = "&".join(f"{k}={v}" for k, v in _sorted_pairs(query_pairs))
+            pairs = parse_qsl(body.decode(), keep_blank_values=True)
+            params = "".join(k + v for k, v in _sorted_pairs(pairs))
+            if params:
+                base = root + "?" + query + ("." if query else "") + params
+            else:
+                base = root + ("?" + query if query else "")
+            headers["X-Plivo-Signature-V3"] = _hmac_b64(
+                self.key("auth_token"), f"{base}.{nonce}", hashlib.sha256
+            )
+            headers["X-Plivo-Signature-V3-Nonce"] = nonce
+        return headers, body
+
+    def vonage(self, fields, content="form", sig_method="md5hash"):
+        fields = {k: str(v) for k, v in fields.items() if v is not None}
+        if self.sign:
+            fields["timestamp"] = str(self.timestamp)
+            fields["nonce"] = self.nonce or str(uuid.uuid4())
+            text = "".join(
+                "&{}={}".format(k, v.replace("&", "_").replace("=", "_"))
+                for k, v in sorted(fields.items())
+            )
+            secret = self.key("signature_secret")
+            if sig_method == "md5hash":
+                sig = hashlib.md5((text + secret).encode()).hexdigest()
+            else:
+                sig = hmac.new(secret.encode(), text.encode(), sig_method).hexdigest()
+            fields["sig"] = sig
+        return self.json(fields) if content == "json" else self.form(fields)
+
+    def vonage_jwt(self, data, claims=None):
+        headers, body = self.json(data)
+        if self.sign:
+            payload = {
+                "iat": self.timestamp,
+                "jti": str(uuid.uuid4()),
+                "iss": "Vonage",
+                "payload_hash": hashlib.sha256(body).hexdigest(),
+                **(claims or {}),
+            }
+            headers["Authorization"] = "Bearer " + _hs256_jwt(
+                payload, self.key("signature_secret")
+            )
+        return headers, body
+
+    def telnyx(self, data):
+        headers, body = self.json(data)
+        if self.sign:
+            seed = self.secret if isinstance(self.secret, bytes) else TELNYX_TEST_SEED
+            signed = str(self.timestamp).encode() + b"|" + body
+            signature = telnyx_private_key(seed).sign(signed)
+            headers["telnyx-signature-ed25519"] = base64.b64encode(signature).decode()
+            headers["telnyx-timestamp"] = str(self.timestamp)
+        return headers, body
+
+    def eztexting(self, data):
+        headers, body = self.json(data)
+        if self.sign:
+            headers["X-Signature"] = base64.b64encode(
+                hmac.new(
+                    self.key("webhook_secret").encode(), body, hashlib.sha1
+                ).digest()
+            ).decode()
+        return headers, body
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _hs256_jwt(claims, secret, header=None):
+    head = _b64url(json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode())
+    body = _b64url(json.dumps(claims).encode())
+    mac = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256)
+    return f"{head}.{body}.{_b64url(mac.digest())}"
+
+
+def _generic_status(status, delivered, sent, failed):
+    return {"delivered": delivered, "sent": sent, "failed": failed}.get(status, status)
+
+
+# Twilio (reference 1.5, 1.7) ----------------------------------------------
+def _twilio_status_callback(signer, provider_id, status, error_code, fields=None):
+    creds = signer.fake.credentials["twilio"]
+    data = {
+        "MessageSid": provider_id,
+        "SmsSid": provider_id,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "AccountSid": creds["account_sid"],
+        "From": DEFAULT_SENDERS["twilio"],
+        "To": "+15551230001",
+        "ApiVersion": "2010-04-01",
+        "ErrorCode": error_code,
+    }
+    if status in ("delivered", "undelivered"):
+        data["RawDlrDoneDate"] = time.strftime("%y%m%d%H%M", time.gmtime())
+    data.update(fields or {})
+    return signer.twilio(data)
+
+
+def _twilio_inbound_callback(signer, sender, to, body, message_id, fields=None):
+    creds = signer.fake.credentials["twilio"]
+    data = {
+        "ToCountry": "US",
+        "ToState": "NJ",
+        "SmsMessageSid": message_id,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "07001",
+        "SmsSid": message_id,
+        "FromState": "NJ",
+        "SmsStatus": "received",
+        "FromCity": "NEWARK",
+        "Body": body,
+        "FromCountry": "US",
+        "To": to,
+        "ToZip": "",
+        "NumSegments": str(count_segments(body)),
+        "MessageSid": message_id,
+        "AccountSid": creds["account_sid"],
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    data.update(fields or {})
+    return signer.twilio(data)
+
+
+# ClickSend (reference 2.4-2.5; push format UNCONFIRMED) ------------------
+def _clicksend_status_callback(
+    signer, provider_id, status, error_code, fields=None, content="json"
+):
+    code = _generic_status(status, "201", "200", "301")
+    data = {
+        "message_id": provider_id,
+        "status_code": code,
+        "status_text": {"200": "Sent", "201": "Delivered"}.get(code, "Undelivered"),
+        "error_code": error_code or "",
+        "error_text": "Message failed" if error_code else "",
+        "custom_string": "",
+        "timestamp": str(signer.timestamp),
+        "timestamp_send": str(signer.timestamp - 5),
+        "message_type": "sms",
+    }
+    data.update(fields or {})
+    return signer.json(data) if content == "json" else signer.form(data)
+
+
+def _clicksend_inbound_callback(
+    signer, sender, to, body, message_id, fields=None, content="json"
+):
+    data = {
+        "message_id": message_id,
+        "from": sender,
+        "to": to,
+        "body": body,
+        "original_body": "",
+        "original_message_id": "",
+        "custom_string": "",
+        "_keyword": body.split()[0].lower() if body.split() else "",
+        "timestamp": str(signer.timestamp),
+    }
+    data.update(fields or {})
+    return signer.json(data) if content == "json" else signer.form(data)
+
+
+# SimpleTexting (reference 3.3) --------------------------------------------
+def _simpletexting_status_callback(
+    signer, provider_id, status, error_code, fields=None
+):
+    kind = _generic_status(
+        status, "DELIVERY_REPORT", "OUTGOING_MESSAGE", "NON_DELIVERED_REPORT"
+    )
+    values = {
+        "messageId": provider_id,
+        "category": "SMS",
+        "referenceType": "API_SEND",
+        "accountPhone": _wire(DEFAULT_SENDERS["simpletexting"], "simpletexting"),
+        "contactPhone": "5551230001",
+        "carrier": "Fake Wireless",
+    }
+    values.update(fields or {})
+    return signer.json(
+        {
+            "reportId": uuid.uuid4().hex[:24],
+            "webhookId": "fake-webhook",
+            "type": kind,
+            "values": values,
+        }
+    )
+
+
+def _simpletexting_inbound_callback(
+    signer, sender, to, body, message_id, fields=None, kind="INCOMING_MESSAGE"
+):
+    if kind == "UNSUBSCRIBE_REPORT":
+        values = {
+            "contactId": uuid.uuid4().hex[:24],
+            "phone": _wire(sender, "simpletexting"),
+        }
+    else:
+        values = {
+            "messageId": message_id,
+            "subject": None,
+            "mediaItems": [],
+            "text": body,
+            "accountPhone": _wire(to, "simpletexting"),
+            "contactPhone": _wire(sender, "simpletexting"),
+            "timestamp": time.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(signer.timestamp)
+            ),
+            "category": "SMS",
+            "referenceType": "INBOUND",
+        }
+    values.update(fields or {})
+    return signer.json(
+        {
+            "reportId": uuid.uuid4().hex[:24],
+            "webhookId": "fake-webhook",
+            "type": kind,
+            "values": values,
+        }
+    )
+
+
+# EZ Texting (reference 4.3; no delivery-report webhook) -------------------
+def _eztexting_status_callback(*args, **kwargs):
+    raise ValueError("EZ Texting sends no delivery reports (reference 4.3).")
+
+
+def _eztexting_inbound_callback(
+    signer, sender, to, body, message_id, fields=None, kind="inbound_text.received"
+):
+    data = {
+        "id": message_id,
+        "type": kind,
+        "fromNumber": _wire(sender, "eztexting"),
+        "toNumber": _wire(to, "eztexting") if to else "",
+        "message": body,
+        "received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(signer.timestamp)),
+        "optIn": kind == "keyword.opt_in",
+        "optOut": body.strip().upper() == "STOP",
+    }
+    data.update(fields or {})
+    return signer.eztexting(data)
+
+
+# Vonage (reference 5.2-5.5) -----------------------------------------------
+def _vonage_status_callback(
+    signer,
+    provider_id,
+    status,
+    error_code,
+    fields=None,
+    content="form",
+    sig_method="md5hash",
+    api="sms",
+):
+    if api == "messages":
+        status = _generic_status(status, "delivered", "submitted", "rejected")
+        data = {
+            "message_uuid": provider_id,
+            "to": "15551230001",
+            "from": _wire(DEFAULT_SENDERS["vonage"], "vonage"),
+            "timestamp": time.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(signer.timestamp)
+            ),
+            "status": status,
+            "channel": "sms",
+            "usage": {"currency": "EUR", "price": "0.0333"},
+            "sms": {"count_total": "1"},
+        }
+        if error_code:
+            data["error"] = {
+                "type": "https://developer.vonage.com/api-errors/messages",
+                "title": str(error_code),
+                "detail": "The message was rejected",
+            }
+        data.update(fields or {})
+        return signer.vonage_jwt(data)
+    status = "accepted" if status == "sent" else status
+    data = {
+        "msisdn": "15551230001",
+        "to": _wire(DEFAULT_SENDERS["vonage"], "vonage"),
+        "network-code": "310260",
+        "messageId": provider_id,
+        "price": "0.03330000",
+        "status": status,
+        "scts": time.strftime("%y%m%d%H%M", time.gmtime(signer.timestamp)),
+        "err-code": str(error_code) if error_code is not None else "0",
+        "api-key": signer.fake.credentials["vonage"]["api_key"],
+        "client-ref": uuid.uuid4().hex,
+        "message-timestamp": time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.gmtime(signer.timestamp)
+        ),
+    }
+    data.update(fields or {})
+    return signer.vonage(data, content=content, sig_method=sig_method)
+
+
+def _vonage_inbound_callback(
+    signer,
+    sender,
+    to,
+    body,
+    message_id,
+    fields=None,
+    content="form",
+    sig_method="md5hash",
+    api="sms",
+):
+    if api == "messages":
+        data = {
+            "channel": "sms",
+            "message_uuid": message_id,
+            "to": _wire(to, "vonage"),
+            "from": _wire(sender, "vonage"),
+            "timestamp": time.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(signer.timestamp)
+            ),
+            "text": body,
+            "message_type": "text",
+        }
+        data.update(fields or {})
+        return signer.vonage_jwt(data)
+    data = {
+        "msisdn": _wire(sender, "vonage"),
+        "to": _wire(to, "vonage"),
+        "messageId": message_id,
+        "text": body,
+        "type": "text"
+        if all(c in _GSM7 or c in _GSM7_EXT for c in body)
+        else "unicode",
+        "keyword": body.split()[0].upper() if body.split() else "",
+        "api-key": signer.fake.credentials["vonage"]["api_key"],
+        "message-timestamp": time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.gmtime(signer.timestamp)
+        ),
+    }
+    data.update(fields or {})
+    return signer.vonage(data, content=content, sig_method=sig_method)
+
+
+# Telnyx (reference 6.4) ---------------------------------------------------
+def _telnyx_event(signer, kind, payload):
+    return signer.telnyx(
+        {
+            "data": {
+                "event_type": kind,
+                "id": str(uuid.uuid4()),
+                "occurred_at": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(signer.timestamp)
+                ),
+                "record_type": "event",
+                "payload": payload,
+            },
+            "meta": {"attempt": 1, "delivered_to": signer.url},
+        }
+    )
+
+
+def _telnyx_status_callback(
+    signer, provider_id, status, error_code, fields=None, kind=None
+):
+    status = _generic_status(status, "delivered", "sent", "delivery_failed")
+    errors = []
+    if error_code:
+        title = TELNYX_ERRORS.get(str(error_code), (400, "Error"))[1]
+        errors.append({"code": str(error_code), "title": title, "detail": f"{title}."})
+    payload = {
+        "record_type": "message",
+        "id": provider_id,
+        "direction": "outbound",
+        "type": "SMS",
+        "from": {"phone_number": DEFAULT_SENDERS["telnyx"], "carrier": "Fake"},
+        "to": [{"phone_number": "+15551230001", "status": status, "carrier": "Fake"}],
+        "text": "Your session is tomorrow at 10:00.",
+        "parts": 1,
+        "encoding": "GSM-7",
+        "cost": {"amount": "0.0040", "currency": "USD"},
+        "errors": errors,
+    }
+    payload.update(fields or {})
+    if kind is None:
+        kind = (
+            "message.sent"
+            if status in ("queued", "sending", "sent")
+            else ("message.finalized")
+        )
+    return _telnyx_event(signer, kind, payload)
+
+
+def _telnyx_inbound_callback(signer, sender, to, body, message_id, fields=None):
+    payload = {
+        "record_type": "message",
+        "id": message_id,
+        "direction": "inbound",
+        "type": "SMS",
+        "from": {"phone_number": sender, "carrier": "Fake", "line_type": "Wireless"},
+        "to": [{"phone_number": to, "status": "webhook_delivered"}],
+        "text": body,
+        "parts": count_segments(body),
+        "encoding": "GSM-7",
+        "errors": [],
+        "received_at": time.strftime(
+            "%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(signer.timestamp)
+        ),
+    }
+    payload.update(fields or {})
+    return _telnyx_event(signer, "message.received", payload)
+
+
+# Plivo (reference 7.3-7.5) ------------------------------------------------
+def _plivo_status_callback(signer, provider_id, status, error_code, fields=None):
+    data = {
+        "MessageUUID": provider_id,
+        "To": "15551230001",
+        "From": _wire(DEFAULT_SENDERS["plivo"], "plivo"),
+        "Type": "sms",
+        "Status": status,
+        "Units": "1",
+        "TotalRate": "0.00500",
+        "TotalAmount": "0.00500",
+        "MCC": "310",
+        "MNC": "260",
+        "ErrorCode": error_code,
+        "ParentMessageUUID": provider_id,
+        "PartInfo": "1 of 1",
+        "Sequence": "1",
+        "MessageTime": time.strftime(
+            "%Y-%m-%d %H:%M:%S+00:00", time.gmtime(signer.timestamp)
+        ),
+    }
+    data.update(fields or {})
+    return signer.plivo(data)
+
+
+def _plivo_inbound_callback(signer, sender, to, body, message_id, fields=None):
+    keyword = body.strip().upper()
+    intent = {"STOP": "optout", "START": "optin", "HELP": "help"}.get(keyword)
+    data = {
+        "From": _wire(sender, "plivo"),
+        "To": _wire(to, "plivo"),
+        "Text": body,
+        "Type": "sms",
+        "MessageUUID": message_id,
+        "Units": str(count_segments(body)),
+        "TotalRate": "0",
+        "TotalAmount": "0",
+        "MessageIntent": intent,
+    }
+    data.update(fields or {})
+    return signer.plivo(data)
+
+
+# Sandbox (simulated callbacks) --------------------------------------------
+def _sandbox_status_callback(signer, provider_id, status, error_code, fields=None):
+    data = {"id": provider_id, "status": status}
+    if error_code:
+        data["failure_code"] = error_code
+    data.update(fields or {})
+    return signer.json(data)
+
+
+def _sandbox_inbound_callback(signer, sender, to, body, message_id, fields=None):
+    data = {"id": message_id, "from": sender, "to": to, "body": body}
+    data.update(fields or {})
+    return signer.json(data)
