@@ -1,4 +1,3 @@
-import logging
 import secrets
 
 from werkzeug.urls import url_join
@@ -8,21 +7,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..gateways import PROVIDERS, GatewayError, get_gateway
-
-_logger = logging.getLogger(__name__)
-
-# Credential fields of sms.gateway: each adapter names those it needs in its
-# ``credential_keys``. Administrators only (groups="base.group_system").
-CREDENTIAL_FIELDS = (
-    "account_sid",
-    "auth_id",
-    "auth_token",
-    "username",
-    "password",
-    "api_key",
-    "api_secret",
-    "api_token",
-)
 
 
 def _new_token():
@@ -60,6 +44,12 @@ class SmsGateway(models.Model):
         help="Messages of this company go through its default gateway. A company "
         "without one sends through Odoo IAP, which needs no credentials.",
     )
+    provider_answers_keywords = fields.Boolean(
+        "Provider Answers STOP/START",
+        help="Tick when the provider itself confirms STOP and START (as Twilio "
+        "does by default on long codes): Odoo then records the opt-out or opt-in "
+        "without texting a confirmation. HELP is always answered.",
+    )
     sender = fields.Char(
         help="Phone number in international format (+15551234567), short code or "
         "alphanumeric sender id, as your provider allows.",
@@ -73,6 +63,16 @@ class SmsGateway(models.Model):
     api_key = fields.Char("API Key", groups="base.group_system", copy=False)
     api_secret = fields.Char("API Secret", groups="base.group_system", copy=False)
     api_token = fields.Char("API Token", groups="base.group_system", copy=False)
+    # Keys that verify the provider's webhook signatures.
+    public_key = fields.Char(
+        "Webhook Public Key", groups="base.group_system", copy=False
+    )
+    signature_secret = fields.Char(
+        "Signature Secret", groups="base.group_system", copy=False
+    )
+    webhook_secret = fields.Char(
+        "Webhook Signing Key", groups="base.group_system", copy=False
+    )
     base_url = fields.Char(
         "API Base URL",
         help="Leave empty for the provider's own endpoint; set it for a regional "
@@ -292,7 +292,11 @@ class SmsGateway(models.Model):
             "base_url": gateway.base_url or adapter_class.default_base_url,
             "sender": gateway.sender or "",
             "credentials": {
-                key: gateway[key] or "" for key in adapter_class.credential_keys
+                key: gateway[key] or ""
+                for key in (
+                    *adapter_class.credential_keys,
+                    *adapter_class.webhook_credential_keys,
+                )
             },
             "connect_timeout": gateway.connect_timeout,
             "read_timeout": gateway.read_timeout,

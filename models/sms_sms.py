@@ -66,10 +66,20 @@ EXPLANATIONS = {
         "gateway allows. Shorten it, then resend."
     ),
     "tm_empty": _lt("The message is empty: there was nothing to send."),
+    "tm_no_consent": _lt(
+        'Not sent: automated reminders go only to contacts who gave the "text '
+        'reminders" permission. Tick it on the contact once they agree; manual and '
+        "custom messages do not need it."
+    ),
     "tm_unknown_outcome": _lt(
         "The provider may or may not have accepted this message: no clear answer "
         "came back. It was not sent again automatically, to avoid a duplicate. "
         "Check with the provider, or resend it yourself."
+    ),
+    "sms_not_delivered": _lt(
+        "The provider accepted the message but the phone network could not deliver "
+        "it (phone off or out of coverage for too long, or the carrier refused it). "
+        "See the provider's words below; check the number, then resend."
     ),
     "unknown": _lt(
         "The provider returned an error this module does not recognise. See the "
@@ -86,6 +96,14 @@ STALE_CLAIM_NOTE = _lt(
 )
 PROVIDER_WORDS = _lt("Provider: %(detail)s")
 
+# Normalized failure codes of a delivery report -> sms.sms failure_type.
+DELIVERY_FAILURE_TYPE_BY_CODE = {
+    **FAILURE_TYPE_BY_CODE,
+    "server_error": "sms_not_delivered",
+    "unknown": "sms_not_delivered",
+}
+
+HISTORY_PURGE_BATCH = 10000
 MAX_BACKOFF = 3600  # seconds
 BASE_BACKOFF = 30  # seconds, doubled at each attempt
 STALE_CLAIM_MINUTES = 15
@@ -106,6 +124,7 @@ class SmsSms(models.Model):
             ("tm_too_long", "Message Too Long"),
             ("tm_empty", "Empty Message"),
             ("tm_unknown_outcome", "Unknown Outcome"),
+            ("tm_no_consent", "No Text Reminder Permission"),
         ],
         ondelete={
             key: lambda recs: recs.write({"failure_type": "unknown"})
@@ -116,8 +135,47 @@ class SmsSms(models.Model):
                 "tm_too_long",
                 "tm_empty",
                 "tm_unknown_outcome",
+                "tm_no_consent",
             )
         },
+    )
+    kind = fields.Selection(
+        [
+            ("reminder", "Automated Reminder"),
+            ("manual_reminder", "Manual Reminder"),
+            ("custom", "Custom"),
+            ("mass", "Mass"),
+            ("scheduled", "Scheduled"),
+            ("greeting", "Greeting"),
+            ("reply", "Reply"),
+            ("keyword", "Keyword Answer"),
+            ("test", "Test"),
+        ],
+        default="custom",
+        required=True,
+        index=True,
+    )
+    res_model = fields.Char(
+        "Source Model",
+        compute="_compute_source",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+    )
+    res_id = fields.Many2oneReference(
+        "Source ID",
+        model_field="res_model",
+        compute="_compute_source",
+        store=True,
+        readonly=False,
+    )
+    source_ref = fields.Reference(
+        selection="_selection_source_ref",
+        string="Source",
+        compute="_compute_source_ref",
+    )
+    inbound_id = fields.Many2one(
+        "sms.inbound", "Replying To", index="btree_not_null", ondelete="set null"
     )
     gateway_id = fields.Many2one(
         "sms.gateway", "Gateway", index="btree_not_null", ondelete="set null"
@@ -138,6 +196,31 @@ class SmsSms(models.Model):
     next_attempt = fields.Datetime(readonly=True, copy=False)
     claimed_at = fields.Datetime(readonly=True, copy=False)
     sent_at = fields.Datetime("Sent On", readonly=True, copy=False)
+    delivered_at = fields.Datetime("Delivered On", readonly=True, copy=False)
+
+    @api.depends("mail_message_id")
+    def _compute_source(self):
+        for sms in self:
+            message = sms.mail_message_id
+            if message.model and message.res_id:
+                sms.res_model, sms.res_id = message.model, message.res_id
+            elif not sms.res_model:
+                sms.res_model, sms.res_id = False, False
+
+    @api.model
+    def _selection_source_ref(self):
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search([])
+        ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_source_ref(self):
+        for sms in self:
+            if sms.res_model in self.env and sms.res_id:
+                sms.source_ref = f"{sms.res_model},{sms.res_id}"
+            else:
+                sms.source_ref = False
 
     @api.depends("body")
     def _compute_segments(self):
@@ -165,10 +248,9 @@ class SmsSms(models.Model):
         )
         iap = self - routed
         if iap:
+            # History is permanent until the retention period: never to_delete.
             super(SmsSms, iap)._send(
-                unlink_failed=unlink_failed,
-                unlink_sent=unlink_sent,
-                raise_exception=raise_exception,
+                unlink_failed=False, unlink_sent=False, raise_exception=raise_exception
             )
         if not by_gateway:
             return
@@ -288,17 +370,17 @@ class SmsSms(models.Model):
                 """
                 UPDATE sms_sms
                    SET state = 'process', attempts = COALESCE(attempts, 0) + 1,
-                       claimed_at = NOW() AT TIME ZONE 'UTC'
+                       claimed_at = %(now)s
                  WHERE id IN (
                         SELECT id FROM sms_sms
                          WHERE id = ANY(%(ids)s) AND state = 'outgoing'
-                           AND (next_attempt IS NULL
-                                OR next_attempt <= NOW() AT TIME ZONE 'UTC')
+                           AND (next_attempt IS NULL OR next_attempt <= %(now)s)
                          ORDER BY id
                            FOR UPDATE SKIP LOCKED)
              RETURNING id
                 """,
                 ids=self.ids,
+                now=fields.Datetime.now(),
             )
         )
         claimed = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
@@ -346,7 +428,8 @@ class SmsSms(models.Model):
             return "sms_number_missing"
         if not number:
             return "sms_number_format"
-        if number in blacklisted:
+        # The answer to a STOP keyword confirms the opt-out: it goes through.
+        if number in blacklisted and self.kind != "keyword":
             return "sms_blacklist"
         return None
 
@@ -467,6 +550,7 @@ class SmsSms(models.Model):
         "failure_explanation": "text",
         "provider_message_id": "varchar",
         "sent_at": "timestamp",
+        "delivered_at": "timestamp",
         "next_attempt": "timestamp",
         "claimed_at": "timestamp",
         "cost": "numeric",
@@ -557,3 +641,121 @@ class SmsSms(models.Model):
         self._bulk_update(rows)
         self._update_trackers(rows)
         return stale
+
+    # ------------------------------------------------------------ history --
+
+    def action_resend(self):
+        """Queue failed or unknown-outcome messages again (same row, same text)."""
+        to_resend = self.filtered(lambda sms: sms.state in ("error", "unknown"))
+        note = self.env._(
+            "Resent by %(user)s on %(date)s (UTC).",
+            user=self.env.user.name,
+            date=fields.Datetime.to_string(fields.Datetime.now()),
+        )
+        for sms in to_resend:
+            sms.failure_explanation = "\n".join(
+                filter(None, [note, sms.failure_explanation])
+            )
+        to_resend.write(
+            {
+                "state": "outgoing",
+                "failure_type": False,
+                "next_attempt": False,
+                "attempts": 0,
+            }
+        )
+        if to_resend:
+            self._trigger_dispatch()
+        return self.env["sms.gateway"]._notify(
+            self.env._("Resend"),
+            self.env._(
+                "%(count)s of %(total)s messages queued again.",
+                count=len(to_resend),
+                total=len(self),
+            ),
+            "success" if to_resend else "warning",
+        )
+
+    @api.model
+    def _retention_days(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("text_messaging.retention_days", 365)
+        )
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return 365
+
+    @api.autovacuum
+    def _gc_text_messaging_history(self):
+        """Delete messages older than the retention period, in batches."""
+        limit = fields.Datetime.now() - timedelta(days=self._retention_days())
+        self.flush_model(["state", "create_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM sms_sms WHERE id IN (
+                    SELECT id FROM sms_sms
+                     WHERE create_date < %s
+                       AND state NOT IN ('outgoing', 'process')
+                     ORDER BY id LIMIT %s)
+                """,
+                limit,
+                HISTORY_PURGE_BATCH,
+            )
+        )
+        _logger.info("Purged %d text messages past retention", self.env.cr.rowcount)
+        self.invalidate_model()
+
+    # ------------------------------------------------------ delivery reports --
+
+    def _apply_status_reports(self, gateway, reports):
+        """Move messages of ``gateway`` along with the provider's delivery reports.
+
+        Idempotent and monotonic: a report never moves a message backwards
+        (delivered stays delivered), and the same report twice changes nothing.
+        Returns the number of messages changed."""
+        ids = [report.provider_id for report in reports if report.provider_id]
+        if not ids:
+            return 0
+        messages = self.sudo().search(
+            [("gateway_id", "=", gateway.id), ("provider_message_id", "in", ids)]
+        )
+        by_provider_id = {sms.provider_message_id: sms for sms in messages}
+        now = fields.Datetime.now()
+        rows = []
+        for report in reports:
+            sms = by_provider_id.get(report.provider_id)
+            row = sms and sms._status_report_values(report, now)
+            if row:
+                rows.append(row)
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+        return len(rows)
+
+    def _status_report_values(self, report, now):
+        """Column values for a delivery report, or None when nothing changes."""
+        self.ensure_one()
+        rank = {"outgoing": 0, "process": 1, "unknown": 2, "pending": 3, "error": 4}
+        values = {"id": self.id, "claimed_at": None}
+        if report.status == "delivered" and self.state != "sent":
+            values.update(state="sent", delivered_at=now, failure_type=None)
+            if self.state == "unknown":  # the provider did take it after all
+                values["failure_explanation"] = None
+            return values
+        if report.status == "failed" and self.state not in ("sent", "error"):
+            failure_type = DELIVERY_FAILURE_TYPE_BY_CODE.get(
+                report.failure_code, "sms_not_delivered"
+            )
+            values.update(
+                state="error",
+                failure_type=failure_type,
+                failure_explanation=self._explain(failure_type, report.detail),
+            )
+            return values
+        if report.status == "sent" and rank.get(self.state, 9) < rank["pending"]:
+            values.update(state="pending", failure_type=None, failure_explanation=None)
+            return values
+        return None

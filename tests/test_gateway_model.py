@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from odoo.addons.text_messaging.gateways import PROVIDERS
+
 from .common import TextMessagingCase
 
 
@@ -120,9 +122,17 @@ class TestGatewayModel(TextMessagingCase):
         )
         for provider in providers:
             gateway = self._gateway(provider, name=f"all {provider}")
+            adapter_class = PROVIDERS[provider]
+            for key in (
+                *adapter_class.credential_keys,
+                *adapter_class.webhook_credential_keys,
+            ):
+                self.assertEqual(gateway._fields[key].groups, "base.group_system")
             config = gateway._adapter_config()
-            for key, value in config["credentials"].items():
-                self.assertEqual(value, self.fake.credentials[provider][key])
+            for key in adapter_class.credential_keys:
+                self.assertEqual(
+                    config["credentials"][key], self.fake.credentials[provider][key]
+                )
             self.fake.reset()
             with gateway._adapter() as adapter:
                 self.assertTrue(adapter.test_connection())

@@ -1,1 +1,2 @@
 from . import sms_gateway_test
+from . import sms_inbound_reply

@@ -23,6 +23,7 @@ class SmsGatewayTest(models.TransientModel):
                     "number": self.number,
                     "body": self.body,
                     "gateway_id": self.gateway_id.id,
+                    "kind": "test",
                 }
             )
         )

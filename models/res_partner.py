@@ -1,0 +1,309 @@
+import phonenumbers
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, split_every
+
+NUMBER_PRIORITY_PARAM = "text_messaging.number_priority"
+NUMBER_PRIORITY_FIELDS = {
+    "mobile": ("mobile", "phone"),
+    "phone": ("phone", "mobile"),
+}
+# Best first: a valid number wins over a possible one, which wins over junk.
+VALIDITY_RANK = {"valid": 0, "possible": 1, "invalid": 2}
+# Partners recomputed per batch when the number priority setting changes.
+RECOMPUTE_BATCH_SIZE = 1000
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    text_number = fields.Char(
+        "Text phone number",
+        compute="_compute_text_number",
+        store=True,
+        index="btree_not_null",
+        help="The number text messages go to: the mobile or the phone (see the "
+        "setting Text Messaging > Text phone number), in international E.164 form. "
+        "Local numbers are read in the contact's country, else the company's.",
+    )
+    text_number_validity = fields.Selection(
+        [
+            ("valid", "Valid"),
+            ("possible", "Possible"),
+            ("invalid", "Invalid"),
+            ("missing", "Missing"),
+        ],
+        "Text number validity",
+        compute="_compute_text_number",
+        store=True,
+        help="Valid: a number in service in its numbering plan. Possible: it has the "
+        "right length but no such number is assigned. Invalid: it cannot be a phone "
+        "number. Missing: no mobile and no phone. Automated reminders only go to "
+        "valid numbers.",
+    )
+    text_opted_out = fields.Boolean(
+        "Opted out of texts",
+        compute="_compute_text_opted_out",
+        search="_search_text_opted_out",
+        help="The text phone number is blocked (it replied STOP, or it was "
+        "blacklisted): no text message is sent to it, by any path.",
+    )
+    text_reminders_allowed = fields.Boolean(
+        "Text reminders",
+        tracking=True,
+        copy=False,
+        help="The contact agreed to receive automated text reminders. Manual and "
+        "custom messages do not need this permission.",
+    )
+    text_reminders_date = fields.Datetime(
+        "Text reminders allowed on",
+        copy=False,
+        help="When the permission was given; set when it is granted.",
+    )
+    text_reminders_source = fields.Selection(
+        [
+            ("in_person", "In person"),
+            ("phone_call", "Phone call"),
+            ("written_form", "Written form"),
+            ("web_form", "Web form"),
+            ("text_reply", "Text reply (START)"),
+            ("import", "Import"),
+        ],
+        "Text reminders given by",
+        copy=False,
+        help="How the contact gave the permission.",
+    )
+    text_reminders_user_id = fields.Many2one(
+        "res.users",
+        "Text reminders recorded by",
+        copy=False,
+        help="Who recorded the permission.",
+    )
+    text_message_count = fields.Integer(
+        "Text messages",
+        compute="_compute_text_message_count",
+        groups="text_messaging.group_text_messaging_user",
+    )
+
+    @api.depends("mobile", "phone", "country_id", "company_id")
+    def _compute_text_number(self):
+        fnames = self._text_number_fields()
+        default_country = self.env.company.country_id
+        for partner in self:
+            country = (
+                partner.country_id or partner.company_id.country_id or default_country
+            )
+            numbers = [partner[fname] for fname in fnames]
+            number, validity = partner._text_number_pick(numbers, country)
+            partner.text_number = number
+            partner.text_number_validity = validity
+
+    @api.depends("text_number")
+    def _compute_text_opted_out(self):
+        numbers = {number for number in self.mapped("text_number") if number}
+        blocked = set()
+        if numbers:
+            blocked = set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search_fetch([("number", "in", list(numbers))], ["number"])
+                .mapped("number")
+            )
+        for partner in self:
+            partner.text_opted_out = bool(partner.text_number) and (
+                partner.text_number in blocked
+            )
+
+    def _search_text_opted_out(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(
+                self.env._("Opted out can only be searched as set or not set.")
+            )
+        blacklist = self.env["phone.blacklist"].sudo()._search([("active", "=", True)])
+        blocked_numbers = blacklist.subselect(SQL.identifier(blacklist.table, "number"))
+        if (operator == "=") == value:
+            return [("text_number", "in", blocked_numbers)]
+        return [
+            "|",
+            ("text_number", "=", False),
+            ("text_number", "not in", blocked_numbers),
+        ]
+
+    def _compute_text_message_count(self):
+        partners = self._origin
+        counts = {}
+        if partners.ids:
+            counts = dict(
+                self.env["sms.sms"]._read_group(
+                    [("partner_id", "in", partners.ids)], ["partner_id"], ["__count"]
+                )
+            )
+        for partner in self:
+            partner.text_message_count = counts.get(partner._origin, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [self._text_reminders_vals(vals) for vals in vals_list]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not vals.get("text_reminders_allowed"):
+            return super().write(self._text_reminders_vals(vals))
+        # Granting: the records that already have the permission keep its date.
+        granted = self.filtered("text_reminders_allowed")
+        if granted:
+            super(ResPartner, granted).write(vals)
+        granting = self - granted
+        if granting:
+            super(ResPartner, granting).write(self._text_reminders_vals(vals))
+        return True
+
+    def action_view_text_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "text_messaging.sms_sms_action_history"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"create": False}
+        action["display_name"] = self.env._(
+            "Text messages of %(partner)s", partner=self.display_name
+        )
+        return action
+
+    def action_text_reminders_allow(self):
+        """Grant the text reminders permission to all of ``self`` (list action)."""
+        self._text_messaging_check_user()
+        todo = self.filtered(lambda partner: not partner.text_reminders_allowed)
+        todo.write({"text_reminders_allowed": True})
+        return self._text_reminders_notification(
+            self.env._(
+                "Text reminders allowed for %(count)s contact(s).", count=len(todo)
+            )
+        )
+
+    def action_text_reminders_withdraw(self):
+        """Withdraw the text reminders permission of all of ``self`` (list action)."""
+        self._text_messaging_check_user()
+        todo = self.filtered("text_reminders_allowed")
+        todo.write({"text_reminders_allowed": False})
+        return self._text_reminders_notification(
+            self.env._(
+                "Text reminders withdrawn for %(count)s contact(s).", count=len(todo)
+            )
+        )
+
+    @api.model
+    def _text_number_fields(self):
+        """Partner fields holding the text number, in priority order."""
+        priority = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(NUMBER_PRIORITY_PARAM, "mobile")
+        )
+        return NUMBER_PRIORITY_FIELDS.get(priority, NUMBER_PRIORITY_FIELDS["mobile"])
+
+    @api.model
+    def _text_number_check(self, number, country):
+        """(number to store, validity) of a raw ``number`` read in ``country``.
+
+        Valid numbers are formatted by phone_validation (with Odoo's metadata
+        patches); possible ones are still given in E.164, invalid ones as typed.
+        """
+        number = (number or "").strip()
+        if not number:
+            return False, "missing"
+        formatted = self.browse()._phone_format(
+            number=number, country=country, force_format="E164"
+        )
+        if formatted:
+            return formatted, "valid"
+        try:
+            parsed = phonenumbers.parse(number, region=country.code or None)
+        except phonenumbers.NumberParseException:
+            return number, "invalid"
+        if phonenumbers.is_possible_number(parsed):
+            formatted = phonenumbers.format_number(
+                parsed, phonenumbers.PhoneNumberFormat.E164
+            )
+            return formatted, "possible"
+        return number, "invalid"
+
+    @api.model
+    def _text_number_pick(self, numbers, country):
+        """The best of ``numbers`` (in priority order): valid over possible over
+        invalid; on a tie, the first one."""
+        best = (False, "missing")
+        for number in numbers:
+            candidate = self._text_number_check(number, country)
+            if candidate[1] == "missing":
+                continue
+            if best[1] == "missing" or (
+                VALIDITY_RANK[candidate[1]] < VALIDITY_RANK[best[1]]
+            ):
+                best = candidate
+            if best[1] == "valid":
+                break
+        return best
+
+    @api.model
+    def _text_number_recompute(self):
+        """Recompute the text number of every partner the number priority
+        setting can change: those with both a mobile and a phone."""
+        partners = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("mobile", "!=", False), ("phone", "!=", False)], order="id")
+        )
+        fnames = ["text_number", "text_number_validity"]
+        for ids in split_every(RECOMPUTE_BATCH_SIZE, partners.ids):
+            batch = partners.browse(ids)
+            for fname in fnames:
+                self.env.add_to_compute(self._fields[fname], batch)
+            batch._recompute_recordset(fnames)
+            batch.flush_recordset(fnames)
+            batch.invalidate_recordset()
+
+    @api.model
+    def _text_reminders_vals(self, vals):
+        """``vals`` completed with who granted the permission and when, or with
+        the permission details cleared when it is withdrawn."""
+        if "text_reminders_allowed" not in vals:
+            return vals
+        vals = dict(vals)
+        if vals["text_reminders_allowed"]:
+            if not vals.get("text_reminders_date"):
+                vals["text_reminders_date"] = fields.Datetime.now()
+            if not vals.get("text_reminders_user_id"):
+                vals["text_reminders_user_id"] = self.env.uid
+            if not vals.get("text_reminders_source") and self.env.context.get(
+                "import_file"
+            ):
+                vals["text_reminders_source"] = "import"
+        else:
+            vals.update(
+                text_reminders_date=False,
+                text_reminders_source=False,
+                text_reminders_user_id=False,
+            )
+        return vals
+
+    def _text_messaging_check_user(self):
+        if self.env.su or self.env.user.has_group(
+            "text_messaging.group_text_messaging_user"
+        ):
+            return
+        raise AccessError(
+            self.env._("Only text messaging users can change text reminders.")
+        )
+
+    def _text_reminders_notification(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

@@ -1,0 +1,207 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+
+from ..tools.keywords import HELP, START, STOP, parse_keyword
+
+_logger = logging.getLogger(__name__)
+
+# Keyword -> sms.template answering it (rendered on the gateway's company).
+KEYWORD_TEMPLATES = {
+    STOP: "text_messaging.sms_template_data_keyword_stop",
+    START: "text_messaging.sms_template_data_keyword_start",
+    HELP: "text_messaging.sms_template_data_keyword_help",
+}
+
+
+class SmsInbound(models.Model):
+    _name = "sms.inbound"
+    _description = "Inbound Text Message"
+    _order = "received_at DESC, id DESC"
+    _rec_name = "number"
+
+    gateway_id = fields.Many2one(
+        "sms.gateway", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        related="gateway_id.company_id", store=True, index=True
+    )
+    provider_message_id = fields.Char(readonly=True, index="btree_not_null")
+    number = fields.Char("From", required=True, readonly=True, index=True)
+    to_number = fields.Char("To", readonly=True)
+    body = fields.Text(readonly=True)
+    received_at = fields.Datetime(
+        required=True, readonly=True, default=fields.Datetime.now
+    )
+    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null")
+    state = fields.Selection(
+        [("unassigned", "Unassigned"), ("assigned", "Assigned")],
+        compute="_compute_state",
+        store=True,
+        index=True,
+    )
+    keyword = fields.Selection(
+        [(STOP, "STOP (opt-out)"), (START, "START (opt-in)"), (HELP, "HELP")],
+        readonly=True,
+    )
+    reply_ids = fields.One2many("sms.sms", "inbound_id", "Replies")
+
+    _sql_constraints = [
+        (
+            "provider_message_unique",
+            "unique(gateway_id, provider_message_id)",
+            "This inbound message was already received.",
+        ),
+    ]
+
+    @api.depends("partner_id")
+    def _compute_state(self):
+        for inbound in self:
+            inbound.state = "assigned" if inbound.partner_id else "unassigned"
+
+    def write(self, vals):
+        newly_assigned = (
+            self.filtered(lambda m: not m.partner_id) if vals.get("partner_id") else ()
+        )
+        result = super().write(vals)
+        if newly_assigned:
+            newly_assigned._post_on_partners()
+        return result
+
+    # ------------------------------------------------------------ actions --
+
+    def action_open_reply(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply to %(number)s", number=self.number),
+            "res_model": "sms.inbound.reply",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_inbound_id": self.id},
+        }
+
+    # ----------------------------------------------------------- business --
+
+    @api.model
+    def _receive(self, gateway, messages):
+        """Store inbound messages of ``gateway`` (gateways.InboundMessage),
+        match them to contacts, act on keywords. Idempotent: a message the
+        provider sends twice is stored once. Returns the new records."""
+        provider_ids = [m.provider_id for m in messages if m.provider_id]
+        known = set(
+            self.search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("provider_message_id", "in", provider_ids),
+                ]
+            ).mapped("provider_message_id")
+        )
+        fresh, seen = [], set()
+        for message in messages:
+            if message.provider_id and message.provider_id in known | seen:
+                continue
+            seen.add(message.provider_id)
+            fresh.append(message)
+        partners = self._partners_by_number(
+            [message.number for message in fresh], gateway.company_id
+        )
+        records = self.create(
+            [
+                {
+                    "gateway_id": gateway.id,
+                    "provider_message_id": message.provider_id or False,
+                    "number": message.number,
+                    "to_number": message.to,
+                    "body": message.body,
+                    "partner_id": partners.get(message.number, False),
+                    "keyword": parse_keyword(message.body),
+                }
+                for message in fresh
+            ]
+        )
+        records.filtered("partner_id")._post_on_partners()
+        records.filtered("keyword")._apply_keywords()
+        return records
+
+    @api.model
+    def _partners_by_number(self, numbers, company):
+        """{number: partner id} for the contacts whose phone matches, newest
+        first; one query for all numbers."""
+        numbers = [number for number in set(numbers) if number]
+        if not numbers:
+            return {}
+        partners = (
+            self.env["res.partner"]
+            .with_context(active_test=True)
+            .search(
+                [
+                    "|",
+                    ("text_number", "in", numbers),
+                    ("phone_sanitized", "in", numbers),
+                    ("company_id", "in", [False, company.id]),
+                ],
+                order="id desc",
+            )
+        )
+        found = {}
+        for field in ("text_number", "phone_sanitized"):  # text number first
+            for partner in partners:
+                if partner[field] in numbers:
+                    found.setdefault(partner[field], partner.id)
+        return found
+
+    def _post_on_partners(self):
+        """Log each message in its contact's chatter, as an SMS from them."""
+        for inbound in self:
+            inbound.partner_id.message_post(
+                body=Markup("%s") % (inbound.body or ""),
+                author_id=inbound.partner_id.id,
+                message_type="sms",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _apply_keywords(self):
+        """STOP blacklists the number, START removes it, HELP gets help; each
+        gets a confirmation unless the gateway's provider answers itself."""
+        blacklist = self.env["phone.blacklist"].sudo()
+        stops = self.filtered(lambda m: m.keyword == STOP)
+        starts = self.filtered(lambda m: m.keyword == START)
+        if stops:
+            blacklist._add(
+                stops.mapped("number"),
+                message=self.env._("Replied STOP by text message."),
+            )
+        if starts:
+            blacklist._remove(
+                starts.mapped("number"),
+                message=self.env._("Replied START by text message."),
+            )
+        answered = self.filtered(
+            lambda m: m.keyword == HELP or not m.gateway_id.provider_answers_keywords
+        )
+        answered._send_keyword_answers()
+
+    def _send_keyword_answers(self):
+        replies = []
+        for inbound in self:
+            template = self.env.ref(KEYWORD_TEMPLATES[inbound.keyword], False)
+            if not template:
+                continue
+            company = inbound.gateway_id.company_id
+            body = template._render_field("body", company.ids, compute_lang=True)[
+                company.id
+            ]
+            replies.append(
+                {
+                    "number": inbound.number,
+                    "body": body,
+                    "partner_id": inbound.partner_id.id,
+                    "gateway_id": inbound.gateway_id.id,
+                    "kind": "keyword",
+                    "inbound_id": inbound.id,
+                }
+            )
+        self.env["sms.sms"].sudo().create(replies)
