@@ -24,6 +24,7 @@ class ResConfigSettings(models.TransientModel):
     def set_values(self):
         params = self.env["ir.config_parameter"].sudo()
         before = params.get_param(NUMBER_PRIORITY_PARAM, "mobile")
-        super().set_values()
+        result = super().set_values()
         if params.get_param(NUMBER_PRIORITY_PARAM, "mobile") != before:
             self.env["res.partner"]._text_number_recompute()
+        return result

@@ -57,7 +57,7 @@ class SmsGateway(models.Model):
     # Credentials: administrators only, never logged or shown in errors.
     account_sid = fields.Char("Account SID", groups="base.group_system", copy=False)
     auth_id = fields.Char("Auth ID", groups="base.group_system", copy=False)
-    auth_token = fields.Char("Auth Token", groups="base.group_system", copy=False)
+    auth_token = fields.Char(groups="base.group_system", copy=False)
     username = fields.Char(groups="base.group_system", copy=False)
     password = fields.Char(groups="base.group_system", copy=False)
     api_key = fields.Char("API Key", groups="base.group_system", copy=False)
@@ -67,9 +67,7 @@ class SmsGateway(models.Model):
     public_key = fields.Char(
         "Webhook Public Key", groups="base.group_system", copy=False
     )
-    signature_secret = fields.Char(
-        "Signature Secret", groups="base.group_system", copy=False
-    )
+    signature_secret = fields.Char(groups="base.group_system", copy=False)
     webhook_secret = fields.Char(
         "Webhook Signing Key", groups="base.group_system", copy=False
     )
@@ -212,6 +210,7 @@ class SmsGateway(models.Model):
         if others:
             super(SmsGateway, others).write({"is_default": False})
             others.flush_recordset(["is_default"])
+        return others
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_messages(self):

@@ -15,6 +15,7 @@ with ``base_url=fake.url`` works unchanged.
 
 import base64
 import binascii
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -270,10 +271,8 @@ class FakeProvider:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._thread.join(timeout=5)
         self._server = self._thread = None
 
@@ -456,20 +455,20 @@ class _Handler(BaseHTTPRequestHandler):
     provider_server = None  # set by FakeProvider.start
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         # Headers and body are written separately: without TCP_NODELAY, Nagle's
         # algorithm and the client's delayed ACK add ~40 ms per answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.provider_server._lock:
             self.provider_server._connections.add(self.connection)
+        return result
 
     def finish(self):
         with self.provider_server._lock:
             self.provider_server._connections.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            return super().finish()
+        return None
 
     def log_message(self, format, *args):
         pass
@@ -602,10 +601,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self):
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 # ----------------------------------------------------------------------

@@ -62,7 +62,7 @@ def inbound(fake, text, **options):
 
 def resign(request, body, seed=None, timestamp=None):
     """The same request with ``body``, signed again with the test key."""
-    from odoo.addons.text_messaging.tests.fake_provider import (
+    from .fake_provider import (
         TELNYX_TEST_SEED,
         telnyx_private_key,
     )
@@ -153,7 +153,7 @@ def test_malformed_signature_headers_are_rejected(fake, gateway):
 
 
 def test_missing_cryptography_rejects_everything(fake, monkeypatch):
-    from odoo.addons.text_messaging.gateways import telnyx
+    from ..gateways import telnyx
 
     monkeypatch.setattr(telnyx, "Ed25519PublicKey", None)
     assert not TelnyxGateway(fake.webhook_config("telnyx")).verify(status(fake))
