@@ -4,3 +4,8 @@ from . import res_partner
 from . import sms_gateway
 from . import sms_inbound
 from . import sms_sms
+from . import sms_recipient_mixin
+from . import sms_template
+from . import sms_scheduled_message
+from . import sms_mass_message
+from . import sms_greeting_rule

@@ -85,6 +85,19 @@ class ResPartner(models.Model):
         compute="_compute_text_message_count",
         groups="text_messaging.group_text_messaging_user",
     )
+    text_birthdate = fields.Date(
+        "Birth date",
+        copy=False,
+        help="For birthday greetings by text, sent only with the text reminders "
+        "permission.",
+    )
+    text_greeted_year = fields.Integer(
+        "Last birthday greeting",
+        copy=False,
+        readonly=True,
+        help="The year of the last birthday greeting: a contact is greeted once a "
+        "year.",
+    )
 
     @api.depends("mobile", "phone", "country_id", "company_id")
     def _compute_text_number(self):

@@ -174,6 +174,13 @@ class SmsSms(models.Model):
         string="Source",
         compute="_compute_source_ref",
     )
+    mass_message_id = fields.Many2one(
+        "sms.mass.message",
+        "Mass Message",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+    )
     inbound_id = fields.Many2one(
         "sms.inbound", "Replying To", index="btree_not_null", ondelete="set null"
     )

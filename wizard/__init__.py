@@ -1,2 +1,3 @@
 from . import sms_gateway_test
 from . import sms_inbound_reply
+from . import sms_custom_message
