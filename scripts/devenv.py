@@ -7,6 +7,7 @@ before any dependency is installed.
 """
 
 import getpass
+import hashlib
 import os
 import shutil
 import subprocess
@@ -16,7 +17,13 @@ from pathlib import Path
 ADDON = "text_messaging"
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".odoo"  # generated, git-ignored
-ADDONS_DIR = STATE / "addons"
+# The addons folder that exposes this checkout as "text_messaging". It lives
+# outside the checkout: a link inside it pointing back to it would be a loop for
+# every tool that walks the addon following links (Odoo's translation export).
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+ADDONS_DIR = (
+    _CACHE / ADDON / f"addons-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]}"
+)
 ADDON_LINK = ADDONS_DIR / ADDON
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
 ODOO_BRANCH = "18.0"
@@ -234,7 +241,7 @@ def link_addon():
         if ADDON_LINK.resolve() == ROOT:
             return ADDON_LINK
         ADDON_LINK.unlink()
-    ADDON_LINK.symlink_to(os.path.relpath(ROOT, ADDONS_DIR))
+    ADDON_LINK.symlink_to(ROOT)
     return ADDON_LINK
 
 

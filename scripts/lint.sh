@@ -4,12 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check "ruff==0.6.8" "pylint-odoo==9.1.3"
-mkdir -p .odoo/addons && ln -sfn ../.. .odoo/addons/text_messaging
+addons=$(python3 -c 'import sys; sys.path.insert(0, "scripts"); import devenv; print(devenv.link_addon().parent)')
 status=0
 echo "== ruff check"; ruff check --no-fix . || status=1
 echo "== ruff format --check"; ruff format --check . || status=1
 echo "== pylint-odoo (mandatory)"
-(cd .odoo/addons && python3 -m pylint --rcfile=../../.pylintrc-mandatory text_messaging) || status=1
+(cd "$addons" && python3 -m pylint --rcfile="$OLDPWD/.pylintrc-mandatory" text_messaging) || status=1
 echo "== pylint-odoo (advisory)"
-(cd .odoo/addons && python3 -m pylint --rcfile=../../.pylintrc --exit-zero text_messaging)
+(cd "$addons" && python3 -m pylint --rcfile="$OLDPWD/.pylintrc" --exit-zero text_messaging)
 exit $status
