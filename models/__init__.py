@@ -4,6 +4,11 @@ from . import res_partner
 from . import sms_gateway
 from . import sms_inbound
 from . import sms_sms
+from . import sms_reminder_rule
+from . import sms_reminder_log
+from . import calendar_event
+from . import account_move
+from . import project_task
 from . import sms_recipient_mixin
 from . import sms_template
 from . import sms_scheduled_message

@@ -28,3 +28,100 @@ class ResConfigSettings(models.TransientModel):
         if params.get_param(NUMBER_PRIORITY_PARAM, "mobile") != before:
             self.env["res.partner"]._text_number_recompute()
         return result
+
+    # Quiet hours and the four seeded reminder rules (Settings > Text Messaging).
+    text_quiet_hours = fields.Boolean(
+        related="company_id.text_quiet_hours", readonly=False
+    )
+    text_quiet_hours_start = fields.Float(
+        related="company_id.text_quiet_hours_start", readonly=False
+    )
+    text_quiet_hours_end = fields.Float(
+        related="company_id.text_quiet_hours_end", readonly=False
+    )
+    text_reminder_session_rule_id = fields.Many2one(
+        string="Session reminders: rule",
+        related="company_id.text_reminder_session_rule_id",
+    )
+    text_reminder_session_active = fields.Boolean(
+        "Session reminders",
+        related="text_reminder_session_rule_id.active",
+        readonly=False,
+    )
+    text_reminder_session_hours = fields.Integer(
+        "Session reminders: hours",
+        related="text_reminder_session_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_session_recipients = fields.Selection(
+        string="Session reminders: recipients",
+        related="text_reminder_session_rule_id.recipients",
+        readonly=False,
+    )
+    text_reminder_invoice_rule_id = fields.Many2one(
+        string="Pending invoice reminders: rule",
+        related="company_id.text_reminder_invoice_rule_id",
+    )
+    text_reminder_invoice_active = fields.Boolean(
+        "Pending invoice reminders",
+        related="text_reminder_invoice_rule_id.active",
+        readonly=False,
+    )
+    text_reminder_invoice_hours = fields.Integer(
+        "Pending invoice reminders: hours",
+        related="text_reminder_invoice_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_invoice_recipients = fields.Selection(
+        string="Pending invoice reminders: recipients",
+        related="text_reminder_invoice_rule_id.recipients",
+        readonly=False,
+    )
+    text_reminder_overdue_rule_id = fields.Many2one(
+        string="Overdue invoice reminders: rule",
+        related="company_id.text_reminder_overdue_rule_id",
+    )
+    text_reminder_overdue_active = fields.Boolean(
+        "Overdue invoice reminders",
+        related="text_reminder_overdue_rule_id.active",
+        readonly=False,
+    )
+    text_reminder_overdue_hours = fields.Integer(
+        "Overdue invoice reminders: hours",
+        related="text_reminder_overdue_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_overdue_interval = fields.Integer(
+        "Overdue invoice reminders: every (days)",
+        related="text_reminder_overdue_rule_id.repeat_interval_days",
+        readonly=False,
+    )
+    text_reminder_overdue_max = fields.Integer(
+        "Overdue invoice reminders: at most",
+        related="text_reminder_overdue_rule_id.repeat_max",
+        readonly=False,
+    )
+    text_reminder_overdue_recipients = fields.Selection(
+        string="Overdue invoice reminders: recipients",
+        related="text_reminder_overdue_rule_id.recipients",
+        readonly=False,
+    )
+    text_reminder_task_rule_id = fields.Many2one(
+        string="Pending task reminders: rule",
+        related="company_id.text_reminder_task_rule_id",
+    )
+    text_reminder_task_active = fields.Boolean(
+        "Pending task reminders",
+        related="text_reminder_task_rule_id.active",
+        readonly=False,
+    )
+    text_reminder_task_hours = fields.Integer(
+        "Pending task reminders: hours",
+        related="text_reminder_task_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_task_recipients = fields.Selection(
+        string="Pending task reminders: recipients",
+        related="text_reminder_task_rule_id.recipients",
+        readonly=False,
+    )

@@ -4,6 +4,8 @@ from . import test_gateway_model
 from . import test_inbound
 from . import test_partner
 from . import test_webhooks
+from . import test_reminders
+from . import test_reminder_composer
 from . import test_custom_message
 from . import test_scheduled_message
 from . import test_mass_message

@@ -1,0 +1,72 @@
+from odoo import models
+from odoo.tools import SQL
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    # ------------------------------------------- text reminder protocol --
+
+    def _text_reminder_domain(self, rule):
+        """Sessions a rule may remind: not archived (a cancelled event is), of
+        an organizer of the rule's company (or of none)."""
+        return [
+            ("start", "!=", False),
+            "|",
+            ("user_id", "=", False),
+            ("user_id.company_id", "=", rule.company_id.id),
+        ]
+
+    def _text_reminder_anchor_sql(self, rule, alias):
+        return self._field_to_sql(alias, "start")
+
+    def _text_reminder_end_sql(self, rule, alias):
+        """A session is worth a reminder until it is over."""
+        return SQL(
+            "COALESCE(%s, %s)",
+            self._field_to_sql(alias, "stop"),
+            self._field_to_sql(alias, "start"),
+        )
+
+    def _text_reminder_company(self):
+        return self.user_id.company_id or self.env.company
+
+    def _text_reminder_recipients(self, recipients):
+        """{event id: partners} for ``recipients`` (client, practitioner, both).
+
+        Clients are the attendees other than the organizer; the practitioner is
+        the organizer. Whoever declined gets nothing, and a session whose
+        clients all declined is off: nobody gets a reminder."""
+        result = {}
+        for event in self:
+            organizer = event.user_id.partner_id
+            attendees = event.attendee_ids
+            declined = attendees.filtered(lambda a: a.state == "declined").partner_id
+            invited = attendees.partner_id - organizer
+            clients = invited - declined
+            partners = self.env["res.partner"]
+            if invited and not clients:
+                result[event.id] = partners
+                continue
+            if recipients in ("client", "both"):
+                partners |= clients
+            if recipients in ("practitioner", "both") and organizer not in declined:
+                partners |= organizer
+            result[event.id] = partners
+        return result
+
+    def _text_reminder_manual_records(self):
+        return self
+
+    def _text_reminder_kind(self):
+        return "session"
+
+    # -------------------------------------------------- for templates --
+
+    def _text_reminder_when(self):
+        """The start, in the recipient's time zone (the rendering context's)."""
+        self.ensure_one()
+        rule = self.env["sms.reminder.rule"]
+        if self.allday:
+            return rule._format_when(self.start_date, date_only=True)
+        return rule._format_when(self.start)

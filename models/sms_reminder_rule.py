@@ -1,0 +1,606 @@
+import logging
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+import babel.dates
+import pytz
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL, ormcache
+from odoo.tools.misc import babel_locale_parse
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE_PARAM = "text_messaging.reminder.batch_size"
+DEFAULT_BATCH_SIZE = 1000
+# A document changed this long before the last run is looked at again: a
+# transaction that committed late is not missed (the log key forbids duplicates).
+LOOKBACK_MARGIN = timedelta(hours=1)
+# Characters babel and Odoo put in dates and amounts that are not in the GSM-7
+# alphabet: one of them would turn the whole text into UCS-2 (70 characters per
+# segment instead of 160).
+SPACES = str.maketrans(
+    {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\ufeff": None}
+)
+
+
+class SmsReminderRule(models.Model):
+    """A reminder rule: which documents, when, to whom and with which text.
+
+    The engine (``_cron_send_reminders``) runs every active rule. A reminder is
+    due when its moment (the document's date minus the offset, or plus it and the
+    repeats for an overdue invoice) came since the rule's last run, or when the
+    document changed since then; it is sent while still relevant (the event is
+    not over, the invoice not yet due or still within its repeats, the deadline
+    not passed). Each document model taking part implements a small protocol:
+    ``_text_reminder_domain``, ``_text_reminder_anchor_sql``,
+    ``_text_reminder_end_sql`` and ``_text_reminder_recipients``.
+    """
+
+    _name = "sms.reminder.rule"
+    _description = "Text Reminder Rule"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(
+        [
+            ("session", "Session"),
+            ("pending_invoice", "Pending invoice"),
+            ("overdue_invoice", "Overdue invoice"),
+            ("pending_task", "Pending task"),
+        ],
+        required=True,
+        default="session",
+    )
+    res_model = fields.Char(
+        "Document Model", compute="_compute_res_model", store=True, precompute=True
+    )
+    timing = fields.Selection(
+        [("before", "Before"), ("after", "After")],
+        compute="_compute_timing",
+        help="Before the document's date, or after it (overdue reminders).",
+    )
+    offset_hours = fields.Integer(
+        "Hours",
+        default=2,
+        required=True,
+        help="How many hours before the session start, the invoice due date or the "
+        "task deadline the reminder is sent; for overdue invoices, how many hours "
+        "after the due date the first one is sent. A date without a time (an "
+        "invoice due date) counts from the start of that day in the company's "
+        "time zone.",
+    )
+    repeat_interval_days = fields.Integer(
+        "Repeat every (days)",
+        default=7,
+        required=True,
+        help="Overdue invoices: days between two reminders.",
+    )
+    repeat_max = fields.Integer(
+        "Maximum reminders",
+        default=3,
+        required=True,
+        help="Overdue invoices: how many reminders at most, the first one included.",
+    )
+    recipients = fields.Selection(
+        [("client", "Client"), ("practitioner", "Practitioner"), ("both", "Both")],
+        required=True,
+        default="client",
+        help="Client: the attendees other than the organizer, the invoice's "
+        "customer, the task's customer. Practitioner: the organizer, the "
+        "salesperson, the task's assignees.",
+    )
+    template_id = fields.Many2one(
+        "sms.template",
+        "Template",
+        compute="_compute_template_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        ondelete="restrict",
+        domain="[('model', '=', res_model)]",
+        help="The text; its time and date placeholders are rendered in each "
+        "recipient's time zone and language.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    last_run = fields.Datetime(
+        "Last run",
+        copy=False,
+        readonly=True,
+        help="Every reminder due up to this moment has been handled.",
+    )
+    log_count = fields.Integer("Reminders", compute="_compute_log_count")
+
+    _sql_constraints = [
+        ("offset_positive", "CHECK(offset_hours >= 0)", "Hours cannot be negative."),
+        (
+            "repeat_positive",
+            "CHECK(repeat_interval_days > 0 AND repeat_max > 0)",
+            "Repeats need at least one day between reminders and one reminder.",
+        ),
+    ]
+
+    @api.depends("kind")
+    def _compute_res_model(self):
+        models_by_kind = self._kind_models()
+        for rule in self:
+            rule.res_model = models_by_kind.get(rule.kind)
+
+    @api.depends("kind")
+    def _compute_timing(self):
+        for rule in self:
+            rule.timing = "after" if rule.kind in self._after_kinds() else "before"
+
+    @api.depends("kind")
+    def _compute_template_id(self):
+        xmlids = self._default_templates()
+        for rule in self:
+            if rule.template_id and rule.template_id.model == rule.res_model:
+                continue
+            xmlid = xmlids.get(rule.kind)
+            rule.template_id = xmlid and self.env.ref(xmlid, raise_if_not_found=False)
+
+    def _compute_log_count(self):
+        counts = dict(
+            self.env["sms.reminder.log"]._read_group(
+                [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]
+            )
+        )
+        for rule in self:
+            rule.log_count = counts.get(rule, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get("active", True) and not vals.get("last_run"):
+                # A new rule looks forward: documents already past their moment
+                # are not reminded all at once.
+                vals["last_run"] = now
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("active") and "last_run" not in vals:
+            switched_on = self.filtered(lambda rule: not rule.active)
+            if switched_on:
+                super(SmsReminderRule, switched_on).write(
+                    {"last_run": fields.Datetime.now()}
+                )
+        return super().write(vals)
+
+    def action_view_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "text_messaging.sms_reminder_log_action"
+        )
+        action["domain"] = [("rule_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------ kinds --
+
+    @api.model
+    def _kind_models(self):
+        """{kind: document model}; extend it with a new kind."""
+        return {
+            "session": "calendar.event",
+            "pending_invoice": "account.move",
+            "overdue_invoice": "account.move",
+            "pending_task": "project.task",
+        }
+
+    @api.model
+    def _after_kinds(self):
+        """Kinds sent after the document's date, with repeats."""
+        return {"overdue_invoice"}
+
+    @api.model
+    def _default_templates(self):
+        return {
+            "session": "text_messaging.sms_template_data_reminder_session",
+            "pending_invoice": "text_messaging.sms_template_data_reminder_invoice",
+            "overdue_invoice": "text_messaging.sms_template_data_reminder_overdue",
+            "pending_task": "text_messaging.sms_template_data_reminder_task",
+        }
+
+    # ------------------------------------------------------------- cron --
+
+    @api.model
+    def _cron_send_reminders(self):
+        """Queue one bounded batch of due reminders per active rule; the cron
+        runner calls again while ``_notify_progress`` reports some remaining."""
+        now = fields.Datetime.now()
+        limit = self._batch_size()
+        done = remaining = 0
+        for rule in self.search([]):
+            rule_done, rule_remaining = rule._run(now, limit)
+            done += rule_done
+            remaining += rule_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _batch_size(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(BATCH_SIZE_PARAM, DEFAULT_BATCH_SIZE)
+        )
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return DEFAULT_BATCH_SIZE
+
+    def _run(self, now, limit):
+        """Handle one batch of this rule's due reminders.
+
+        Returns (documents handled, documents still due)."""
+        self.ensure_one()
+        quiet_until = self._quiet_until(now)
+        if quiet_until:
+            # Postponed, never dropped: the last run stays where it is, so what
+            # comes due now is still due when the quiet hours end.
+            self._wake_up_at(quiet_until)
+            return 0, 0
+        due = self._due(now, limit)
+        if due:
+            self._remind(due)
+        remaining = 0
+        if len(due) >= limit:
+            # A backlog: keep the planner's view of the log current for the
+            # next batches (see _refresh_statistics).
+            self.env["sms.reminder.log"]._refresh_statistics()
+            remaining = self._count_due(now)
+        if not remaining:
+            self.last_run = now
+        return len(due), remaining
+
+    def _due_query(self, now):
+        """The Query of this rule's documents with a reminder due at ``now`` and
+        not yet logged, and the SQL of their occurrence and step."""
+        self.ensure_one()
+        model = self.env[self.res_model]
+        query = model._search(model._text_reminder_domain(self))
+        alias = query.table
+        anchor = model._text_reminder_anchor_sql(self, alias)
+        offset = timedelta(hours=self.offset_hours)
+        if self.timing == "after":
+            interval = timedelta(days=self.repeat_interval_days)
+            first = SQL("(%s + %s)", anchor, offset)
+            step = SQL(
+                "FLOOR(EXTRACT(EPOCH FROM (%s - %s)) / %s)::int",
+                now,
+                first,
+                interval.total_seconds(),
+            )
+            moment = SQL("(%s + %s * %s)", first, step, interval)
+            query.add_where(SQL("%s <= %s", first, now))
+            query.add_where(SQL("%s < %s", step, self.repeat_max))
+        else:
+            step = SQL("0")
+            moment = SQL("(%s - %s)", anchor, offset)
+            end = model._text_reminder_end_sql(self, alias)
+            query.add_where(SQL("%s <= %s", moment, now))
+            query.add_where(SQL("%s > %s", end, now))
+        lower = (self.last_run or now) - LOOKBACK_MARGIN
+        query.add_where(
+            SQL(
+                "(%s > %s OR %s > %s)",
+                moment,
+                lower,
+                model._field_to_sql(alias, "write_date"),
+                lower,
+            )
+        )
+        query.add_where(
+            SQL(
+                "NOT EXISTS (SELECT 1 FROM sms_reminder_log AS log "
+                "WHERE log.rule_id = %s AND log.res_model = %s AND log.res_id = %s "
+                "AND log.occurrence = %s AND log.step = %s)",
+                self.id,
+                self.res_model,
+                SQL.identifier(alias, "id"),
+                anchor,
+                step,
+            )
+        )
+        query.order = SQL("%s, %s", moment, SQL.identifier(alias, "id"))
+        return query, anchor, step
+
+    def _due(self, now, limit):
+        """[(document id, occurrence, step)] of at most ``limit`` due reminders."""
+        query, anchor, step = self._due_query(now)
+        query.limit = limit
+        self.env.flush_all()
+        return self.env.execute_query(
+            query.select(SQL.identifier(query.table, "id"), anchor, step)
+        )
+
+    def _count_due(self, now):
+        query, _anchor, _step = self._due_query(now)
+        query.order = None
+        return self.env.execute_query(query.select(SQL("COUNT(*)")))[0][0]
+
+    def _remind(self, due):
+        """Log, render and queue the reminders of ``due`` documents, with one
+        chatter note per document; a recipient who cannot get it gets a visible
+        cancelled message with the reason."""
+        self.ensure_one()
+        documents = self.env[self.res_model].browse(
+            list(dict.fromkeys(res_id for res_id, _occurrence, _step in due))
+        )
+        recipients = self._share_prefetch(
+            documents._text_reminder_recipients(self.recipients)
+        )
+        partners = {
+            partner.id: partner for group in recipients.values() for partner in group
+        }
+        rows = []
+        for res_id, occurrence, step in due:
+            key = {
+                "rule_id": self.id,
+                "res_model": self.res_model,
+                "res_id": res_id,
+                "occurrence": occurrence,
+                "step": step,
+                "company_id": self.company_id.id,
+            }
+            group = recipients.get(res_id) or self.env["res.partner"]
+            if not group:
+                rows.append(dict(key, partner_id=None, state="no_recipient"))
+            for partner in group:
+                failure_type = self._skip_reason(partner, needs_consent=True)
+                rows.append(
+                    dict(
+                        key,
+                        partner_id=partner.id,
+                        state="skipped" if failure_type else "queued",
+                        failure_type=failure_type,
+                    )
+                )
+        logs = self.env["sms.reminder.log"]._insert_new(rows)
+        to_send = [row for row in logs if row["partner_id"]]
+        if not to_send:
+            return
+        documents = {document.id: document for document in documents}
+        pairs = [
+            (documents[row["res_id"]], partners[row["partner_id"]]) for row in to_send
+        ]
+        bodies = self._render(self.template_id, pairs)
+        sms = self._queue(
+            pairs,
+            bodies,
+            [row["failure_type"] for row in to_send],
+            kind="reminder",
+        )
+        self.env["sms.reminder.log"]._link_messages(
+            {row["id"]: message.id for row, message in zip(to_send, sms, strict=True)}
+        )
+        self._log_notes(pairs, sms, self.name)
+
+    # ------------------------------------------------------ quiet hours --
+
+    def _quiet_until(self, now):
+        """When ``now`` (naive UTC) falls in the company's quiet hours, the end of
+        them (naive UTC); else None."""
+        self.ensure_one()
+        company = self.company_id
+        start = company.text_quiet_hours_start
+        end = company.text_quiet_hours_end
+        if not company.text_quiet_hours or start == end:
+            return None
+        tz = pytz.timezone(self._company_tz())
+        local = pytz.utc.localize(now).astimezone(tz)
+        hour = local.hour + local.minute / 60 + local.second / 3600
+        if start < end:
+            quiet = start <= hour < end
+        else:
+            quiet = hour >= start or hour < end
+        if not quiet:
+            return None
+        day = local.date() if hour < end else local.date() + timedelta(days=1)
+        until = tz.localize(datetime.combine(day, time()) + timedelta(hours=end))
+        return until.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
+    def _wake_up_at(self, when):
+        """Have the reminder cron run at ``when`` (once, however often asked)."""
+        cron = self.env.ref("text_messaging.ir_cron_text_messaging_reminders")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        if not triggers.search_count(
+            [("cron_id", "=", cron.id), ("call_at", "=", when)], limit=1
+        ):
+            cron.sudo()._trigger(at=when)
+
+    def _company_tz(self):
+        company = self.company_id or self.env.company
+        return company.partner_id.tz or self.env.user.tz or "UTC"
+
+    # ----------------------------------------- shared with manual sends --
+
+    @api.model
+    def _skip_reason(self, partner, needs_consent):
+        """The failure_type that keeps ``partner`` from a reminder, or False.
+
+        Automated reminders need the "text reminders" permission; manual ones
+        don't. No path texts an opted-out (blacklisted) number."""
+        if not partner.text_number or partner.text_number_validity == "missing":
+            return "sms_number_missing"
+        # Only valid numbers: the dispatcher refuses the others.
+        if partner.text_number_validity != "valid":
+            return "sms_number_format"
+        if partner.text_opted_out:
+            return "sms_blacklist"
+        if needs_consent and not partner.text_reminders_allowed:
+            return "tm_no_consent"
+        return False
+
+    @api.model
+    def _share_prefetch(self, recipients):
+        """{document id: partners}, all of them prefetched together: reading a
+        field (or computing the opt-out) of one reads it for all at once."""
+        ids = tuple(
+            dict.fromkeys(
+                pid for partners in recipients.values() for pid in partners.ids
+            )
+        )
+        return {
+            key: partners.with_prefetch(ids) for key, partners in recipients.items()
+        }
+
+    @api.model
+    def _recipient_tz(self, partner, company):
+        return partner.tz or company.partner_id.tz or self.env.user.tz or "UTC"
+
+    @api.model
+    def _recipient_lang(self, partner, company):
+        return partner.lang or company.partner_id.lang or self.env.lang or "en_US"
+
+    @api.model
+    def _render(self, template, pairs, body=None):
+        """{(document id, partner id): text} for [(document, partner)] pairs.
+
+        Rendered once per (language, time zone) of the recipients: the
+        placeholders read the time zone from the context. A ``body`` that is not
+        the template's own text is rendered as typed (restricted rendering)."""
+        groups = defaultdict(list)
+        for document, partner in pairs:
+            company = document._text_reminder_company()
+            key = (
+                self._recipient_lang(partner, company),
+                self._recipient_tz(partner, company),
+            )
+            groups[key].append(document.id)
+        model = pairs[0][0]._name if pairs else False
+        rendered = {}
+        for (lang, tz), res_ids in groups.items():
+            res_ids = list(dict.fromkeys(res_ids))
+            if body is None:
+                texts = template.with_context(tz=tz)._render_field(
+                    "body", res_ids, set_lang=lang
+                )
+            else:
+                texts = (
+                    self.env["mail.render.mixin"]
+                    .with_context(lang=lang, tz=tz)
+                    ._render_template(body, model, res_ids)
+                )
+            for res_id in res_ids:
+                rendered[res_id, lang, tz] = self._clean_text(texts[res_id])
+        result = {}
+        for document, partner in pairs:
+            company = document._text_reminder_company()
+            key = (
+                document.id,
+                self._recipient_lang(partner, company),
+                self._recipient_tz(partner, company),
+            )
+            result[document.id, partner.id] = rendered[key]
+        return result
+
+    @api.model
+    def _clean_text(self, text):
+        return (text or "").translate(SPACES).strip()
+
+    @api.model
+    def _queue(self, pairs, bodies, failure_types, kind):
+        """Create the text messages of [(document, partner)] pairs in one call:
+        queued, or cancelled with their reason when ``failure_types`` says so."""
+        sms_model = self.env["sms.sms"].sudo()
+        gateways = {}
+        vals_list = []
+        for (document, partner), failure_type in zip(pairs, failure_types, strict=True):
+            company = document._text_reminder_company()
+            if company not in gateways:
+                gateways[company] = company.sms_gateway_id
+            vals = {
+                "partner_id": partner.id,
+                "number": partner.text_number or False,
+                "body": bodies[document.id, partner.id],
+                "kind": kind,
+                "res_model": document._name,
+                "res_id": document.id,
+                "gateway_id": gateways[company].id,
+                "state": "outgoing",
+            }
+            if failure_type:
+                vals.update(
+                    state="canceled",
+                    failure_type=failure_type,
+                    failure_explanation=sms_model._explain(failure_type),
+                )
+            vals_list.append(vals)
+        return sms_model.create(vals_list)
+
+    @api.model
+    def _log_notes(self, pairs, sms, title):
+        """One chatter note per document listing what was queued or skipped."""
+        labels = dict(
+            self.env["sms.sms"]._fields["failure_type"]._description_selection(self.env)
+        )
+        lines = defaultdict(list)
+        documents = {}
+        for (document, partner), message in zip(pairs, sms, strict=True):
+            documents[document.id] = document
+            if message.state == "canceled":
+                line = self.env._(
+                    "Not sent to %(partner)s: %(reason)s.",
+                    partner=partner.display_name,
+                    reason=labels.get(message.failure_type, message.failure_type),
+                )
+            else:
+                line = self.env._(
+                    "Queued for %(partner)s (%(number)s): %(text)s",
+                    partner=partner.display_name,
+                    number=message.number,
+                    text=message.body,
+                )
+            lines[document.id].append(line)
+        if not documents:
+            return
+        heading = self.env._("Text reminder: %(title)s", title=title)
+        bodies = {
+            res_id: Markup("<p>%s</p><ul>%s</ul>")
+            % (heading, Markup().join(Markup("<li>%s</li>") % line for line in items))
+            for res_id, items in lines.items()
+        }
+        records = next(iter(documents.values())).browse(list(documents))
+        records._message_log_batch(bodies=bodies)
+
+    @api.model
+    def _format_when(self, value, date_only=False):
+        """A date (and time) for a text, in the context's language and time zone.
+
+        Babel is called directly with a parsed locale: a reminder batch formats
+        thousands of dates."""
+        if not value:
+            return ""
+        lang = self.env.lang or "en_US"
+        locale = babel_locale_parse(lang)
+        if date_only:
+            return self._clean_text(
+                babel.dates.format_date(value, format="medium", locale=locale)
+            )
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        local = pytz.utc.localize(value).astimezone(tz)
+        return self._clean_text(
+            self._when_pattern(lang)
+            % {
+                "date": babel.dates.format_date(
+                    local.date(), format="medium", locale=locale
+                ),
+                "time": babel.dates.format_time(
+                    local.time(), format="short", locale=locale
+                ),
+            }
+        )
+
+    @api.model
+    @ormcache("lang")
+    def _when_pattern(self, lang):
+        return self.with_context(lang=lang).env._("%(date)s at %(time)s")
