@@ -86,7 +86,7 @@ class SmsScheduledMessage(models.Model):
         default="never",
         required=True,
     )
-    end_date = fields.Date("End Date")
+    end_date = fields.Date()
     max_occurrences = fields.Integer("Occurrences", default=1)
     occurrence = fields.Integer(
         "Occurrences Done",
@@ -104,7 +104,7 @@ class SmsScheduledMessage(models.Model):
         copy=False,
     )
     next_date_local = fields.Char("Next Send", compute="_compute_next_date_local")
-    last_sent = fields.Datetime("Last Sent", readonly=True, copy=False)
+    last_sent = fields.Datetime(readonly=True, copy=False)
     sms_count = fields.Integer("Messages", compute="_compute_sms_count")
 
     _sql_constraints = [
