@@ -222,3 +222,27 @@ class TestDeliveryReports(TextMessagingCase):
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
         self.assertTrue(queued.exists(), "a queued message is never purged")
+
+    def test_usage_statistics_per_month_kind_and_gateway(self):
+        self._queue(
+            self.twilio, {"+12015550101": "one", "+12015550102": "x" * 200}
+        ).write({"kind": "mass"})
+        self._queue(self.twilio, {"+12015550103": "test"}).write({"kind": "test"})
+        self._dispatch()
+        action = self.env.ref("text_messaging.sms_sms_action_usage")
+        views = self.env["sms.sms"].get_views(
+            [(view.view_id.id, view.view_mode) for view in action.view_ids]
+        )["views"]
+        self.assertIn('name="segments" type="measure"', views["pivot"]["arch"])
+        self.assertIn('name="cost" type="measure"', views["pivot"]["arch"])
+        self.assertIn("graph", views)
+        groups = self.env["sms.sms"]._read_group(
+            [("gateway_id", "=", self.twilio.id)],
+            ["create_date:month", "kind"],
+            ["__count", "segments:sum", "cost:sum"],
+        )
+        by_kind = {
+            kind: (count, segments, cost) for _m, kind, count, segments, cost in groups
+        }
+        self.assertEqual(by_kind["mass"], (2, 3, 0.15))
+        self.assertEqual(by_kind["test"], (1, 1, 0.05))
