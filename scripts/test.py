@@ -12,7 +12,8 @@ Steps, each counted in the final `N passed, N failed` line:
    test counts as a failure: nothing is skipped silently;
 3. uninstalling the addon, with the same log check.
 Fails (exit 2) when Odoo 18 or PostgreSQL is missing, saying what to do.
-Environment: TM_TEST_DB (default text_messaging_test).
+Environment: TM_TEST_DB (default text_messaging_test), TM_TEST_PORT (HTTP port of
+the test server, default 8169), so that several runs can share a machine.
 """
 
 import os
@@ -125,7 +126,8 @@ def main():
         return 2
     devenv.install_python_requirements("requirements.txt", "test-requirements.txt")
     devenv.link_addon()
-    config = devenv.write_config("test", package_dir, db_name=db, http_port=8169)
+    port = int(os.environ.get("TM_TEST_PORT", "8169"))
+    config = devenv.write_config("test", package_dir, db_name=db, http_port=port)
 
     report = Report()
     devenv.drop_database(db)
