@@ -38,6 +38,7 @@
         "views/sms_mass_message_views.xml",
         "views/sms_greeting_rule_views.xml",
         "wizard/sms_custom_message_views.xml",
+        "security/text_messaging_security.xml",
     ],
     "demo": [
         "demo/sms_gateway_demo.xml",

@@ -515,7 +515,9 @@ class SmsReminderRule(models.Model):
         gateways = {}
         vals_list = []
         for (document, partner), failure_type in zip(pairs, failure_types, strict=True):
-            company = document._text_reminder_company()
+            # A rule texts for its own company; a manual reminder for the
+            # document's company, else the sender's.
+            company = self.company_id or document._text_reminder_company()
             if company not in gateways:
                 gateways[company] = company.sms_gateway_id
             vals = {
@@ -526,6 +528,7 @@ class SmsReminderRule(models.Model):
                 "res_model": document._name,
                 "res_id": document.id,
                 "gateway_id": gateways[company].id,
+                "company_id": company.id,
                 "state": "outgoing",
             }
             if failure_type:
