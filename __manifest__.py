@@ -39,6 +39,7 @@
         "views/sms_greeting_rule_views.xml",
         "wizard/sms_custom_message_views.xml",
         "security/text_messaging_security.xml",
+        "wizard/sms_inbound_assign_views.xml",
     ],
     "demo": [
         "demo/sms_gateway_demo.xml",

@@ -3,6 +3,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools.keywords import HELP, START, STOP, parse_keyword
 
@@ -18,6 +19,7 @@ KEYWORD_TEMPLATES = {
 
 class SmsInbound(models.Model):
     _name = "sms.inbound"
+    _inherit = ["mail.thread"]
     _description = "Inbound Text Message"
     _order = "received_at DESC, id DESC"
     _rec_name = "number"
@@ -35,7 +37,14 @@ class SmsInbound(models.Model):
     received_at = fields.Datetime(
         required=True, readonly=True, default=fields.Datetime.now
     )
-    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null")
+    # Read-only to users: assigned through action_assign_partner, tracked.
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Contact",
+        index="btree_not_null",
+        readonly=True,
+        tracking=True,
+    )
     state = fields.Selection(
         [("unassigned", "Unassigned"), ("assigned", "Assigned")],
         compute="_compute_state",
@@ -71,6 +80,32 @@ class SmsInbound(models.Model):
         return result
 
     # ------------------------------------------------------------ actions --
+
+    def action_open_assign(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Assign to a contact"),
+            "res_model": "sms.inbound.assign",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_inbound_id": self.id},
+        }
+
+    def action_assign_partner(self, partner):
+        """Assign the received texts of ``self`` to ``partner``: users may read
+        received texts, never rewrite them; the change is tracked."""
+        self.check_access("read")
+        partner.check_access("read")
+        for inbound in self:
+            if partner.company_id and partner.company_id != inbound.company_id:
+                raise UserError(
+                    self.env._(
+                        "%(contact)s belongs to another company than the text.",
+                        contact=partner.display_name,
+                    )
+                )
+        self.sudo().write({"partner_id": partner.id})
 
     def action_open_reply(self):
         self.ensure_one()
