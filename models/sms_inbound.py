@@ -143,7 +143,11 @@ class SmsInbound(models.Model):
         partners = self._partners_by_number(
             [message.number for message in fresh], gateway.company_id
         )
-        records = self.create(
+        # No "created" note or follower per received text: its contact's
+        # chatter shows it, and the chatter tracks its assignment.
+        records = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        ).create(
             [
                 {
                     "gateway_id": gateway.id,
