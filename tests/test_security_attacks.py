@@ -392,3 +392,48 @@ class TestReminderIsolation(ReminderCase):
         )
         self.assertEqual(logs.rule_id, self.task_rule)
         self.assertEqual(self._reminders(task).company_id, self.company)
+
+
+@tagged("post_install", "-at_install")
+class TestGreetingIsolation(TextMessagingCase):
+    def test_one_bad_greeting_rule_does_not_stop_the_others(self):
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        rule_a = self.env.ref("text_messaging.sms_greeting_rule_main_company")
+        good_template = rule_a.template_id
+        broken = self.env["sms.template"].create(
+            {
+                "name": "Broken greeting",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "body": "{{ object.nonexistent }}",
+            }
+        )
+        rule_a.write({"active": True, "send_hour": 0.0, "template_id": broken.id})
+        rule_b = self.env["sms.greeting.rule"].create(
+            {
+                "company_id": company_b.id,
+                "send_hour": 0.0,
+                "template_id": good_template.id,
+            }
+        )
+        birthday = {
+            "mobile": "+12015550002",
+            "text_birthdate": date(1990, 6, 15),
+            "text_reminders_allowed": True,
+        }
+        partner_a = self.env["res.partner"].create(
+            dict(birthday, name="A", company_id=self.company.id)
+        )
+        partner_b = self.env["res.partner"].create(
+            dict(birthday, name="B", company_id=company_b.id, mobile="+12015550003")
+        )
+        with (
+            freeze_time("2025-06-15 12:00:00"),
+            mute_logger(AUTHOR_LOGGER, RENDER_LOGGER),
+        ):
+            self.env["sms.greeting.rule"]._cron_send_greetings()
+        greetings = self.env["sms.sms"].search([("kind", "=", "greeting")])
+        self.assertEqual(greetings.partner_id, partner_b)
+        self.assertTrue(rule_a.failure_reason.startswith("Not sent"))
+        self.assertTrue(rule_a.activity_ids)
+        self.assertFalse(rule_b.failure_reason)
+        self.assertFalse(partner_a.text_greeted_year, "greeted once fixed")
