@@ -206,6 +206,18 @@ class TestSecurityAttacks(TextMessagingCase):
         with self.assertRaises(AccessError):
             text_a.with_user(self.user_b).read(["body"])
 
+    def test_plain_employee_neither_reads_nor_sends_texts(self):
+        """Odoo's own expectation (test_sms_send_crash_employee): a plain
+        employee gets an AccessError on sms.sms."""
+        employee = new_test_user(
+            self.env, login="tm_attack_employee", groups="base.group_user"
+        )
+        text = self.env["sms.sms"].create({"number": "+12015550101", "body": "x"})
+        with self.assertRaises(AccessError):
+            self.env["sms.sms"].with_user(employee).browse(text.ids).send()
+        with self.assertRaises(AccessError):
+            text.with_user(employee).read(["body"])
+
     def test_custom_message_refuses_another_company_gateway(self):
         wizard = (
             self.env["sms.custom.message"]
