@@ -78,3 +78,20 @@ def test_access_log_line_masks_the_webhook_token():
     assert TOKEN not in line
     assert '"POST /text_messaging/webhook/7/***/inbound HTTP/1.1" 200 -' in line
     assert mask_webhook_tokens("/web/login") == "/web/login"
+
+
+def test_evented_server_access_log_is_filtered_too():
+    """gevent's pywsgi logs the line already formatted, on "longpolling"."""
+    logger = logging.getLogger("longpolling")
+    assert any(isinstance(f, WebhookTokenFilter) for f in logger.filters)
+    record = logger.makeRecord(
+        "longpolling",
+        logging.INFO,
+        __file__,
+        1,
+        f'127.0.0.1 - - "POST /text_messaging/webhook/7/{TOKEN}/status HTTP/1.1" 200',
+        (),
+        None,
+    )
+    assert logger.filter(record)
+    assert TOKEN not in record.getMessage()

@@ -4,7 +4,8 @@ The token in ``/text_messaging/webhook/<id>/<token>/...`` is the whole
 authentication of the providers that do not sign their requests: werkzeug's
 access log line (``"POST /text_messaging/webhook/3/<token>/status HTTP/1.1" 200
 -``) would hand it to whoever reads the logs. A filter on the ``werkzeug``
-logger rewrites it to ``/text_messaging/webhook/3/***/status``.
+logger (and on gevent's, in the evented server) rewrites it to
+``/text_messaging/webhook/3/***/status``.
 """
 
 import logging
@@ -33,10 +34,15 @@ class WebhookTokenFilter(logging.Filter):
         return True
 
 
-def install(logger_name="werkzeug"):
-    """Add the filter once to ``logger_name`` (werkzeug writes Odoo's access
-    log, in the threaded, prefork and gevent servers alike)."""
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(f, WebhookTokenFilter) for f in logger.filters):
-        logger.addFilter(WebhookTokenFilter())
-    return logger
+#: Loggers of Odoo's access logs: werkzeug in the threaded and prefork
+#: servers, "longpolling" for gevent's pywsgi in the evented server.
+ACCESS_LOGGERS = ("werkzeug", "longpolling")
+
+
+def install(logger_names=ACCESS_LOGGERS):
+    """Add the filter once to each logger of ``logger_names``."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    for logger in loggers:
+        if not any(isinstance(f, WebhookTokenFilter) for f in logger.filters):
+            logger.addFilter(WebhookTokenFilter())
+    return loggers
