@@ -38,6 +38,8 @@
         "views/sms_mass_message_views.xml",
         "views/sms_greeting_rule_views.xml",
         "wizard/sms_custom_message_views.xml",
+        "security/sms_consent_security.xml",
+        "views/sms_consent_views.xml",
     ],
     "demo": [
         "demo/sms_gateway_demo.xml",
