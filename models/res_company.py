@@ -41,6 +41,12 @@ class ResCompany(models.Model):
         help="What contacts are told when they agree to marketing texts; kept "
         "in the consent ledger with each permission given. Empty: the default.",
     )
+    text_opt_out_footer = fields.Char(
+        "Opt-out footer",
+        translate=True,
+        help="Added to marketing texts that do not already say how to opt out. "
+        "Empty: the default.",
+    )
     text_reminder_session_rule_id = fields.Many2one(
         "sms.reminder.rule", compute="_compute_text_reminder_rules"
     )
@@ -101,3 +107,17 @@ class ResCompany(models.Model):
             "rates may apply. Reply STOP to stop, HELP for help.",
             company=self.name,
         )
+
+    def _text_opt_out_footer(self):
+        self.ensure_one()
+        return self.text_opt_out_footer or self.env._("Reply STOP to opt out.")
+
+    def _text_with_opt_out_footer(self, texts):
+        """``texts`` ({key: text}) each ending with how to opt out, unless it
+        already names STOP (CTIA asks marketing texts to say it)."""
+        self.ensure_one()
+        footer = self._text_opt_out_footer()
+        return {
+            key: text if "STOP" in (text or "").upper() else f"{text}\n{footer}"
+            for key, text in texts.items()
+        }
