@@ -215,3 +215,15 @@ class TestOptOutReplies(TextMessagingCase, HttpCase):
         )
         self.assertEqual((grant.channel, grant.inbound_id), ("keyword", start))
         self.assertEqual(self.partner.text_reminders_source, "text_reply")
+
+    def test_help_answer_says_what_ctia_asks(self):
+        self.company.phone = "+1 201-555-0000"
+        (answer,) = self._reply("help").reply_ids
+        for words in (
+            self.company.name,
+            "Message frequency varies",
+            "Message and data rates may apply",
+            "Help: +1 201-555-0000",
+            "Reply STOP to opt out",
+        ):
+            self.assertIn(words, answer.body)
