@@ -40,6 +40,8 @@
         "wizard/sms_custom_message_views.xml",
         "security/text_messaging_security.xml",
         "wizard/sms_inbound_assign_views.xml",
+        "security/sms_consent_security.xml",
+        "views/sms_consent_views.xml",
     ],
     "demo": [
         "demo/sms_gateway_demo.xml",

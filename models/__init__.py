@@ -1,6 +1,7 @@
 from . import ir_http
 from . import res_company
 from . import res_config_settings
+from . import sms_consent
 from . import res_partner
 from . import sms_gateway
 from . import sms_inbound

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.keywords import HELP, START, STOP, parse_keyword
+from ..tools.opt_out import parse_opt_out
 
 _logger = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class SmsInbound(models.Model):
                     "to_number": message.to,
                     "body": message.body,
                     "partner_id": partners.get(message.number, False),
-                    "keyword": parse_keyword(message.body),
+                    "keyword": self._keyword_of(message.body),
                 }
                 for message in fresh
             ]
@@ -164,6 +165,13 @@ class SmsInbound(models.Model):
         records.filtered("partner_id")._post_on_partners()
         records.filtered("keyword")._apply_keywords()
         return records
+
+    @api.model
+    def _keyword_of(self, body):
+        """STOP, START or HELP when ``body`` is exactly a keyword; else STOP or
+        START when it is a short natural opt-out or opt-in ("please stop
+        texting me", FCC 24-18); else None."""
+        return parse_keyword(body) or parse_opt_out(body)
 
     @api.model
     def _partners_by_number(self, numbers, company):
@@ -203,8 +211,12 @@ class SmsInbound(models.Model):
             )
 
     def _apply_keywords(self):
-        """STOP blacklists the number, START removes it, HELP gets help; each
-        gets a confirmation unless the gateway's provider answers itself."""
+        """STOP blacklists the number and withdraws every permission of its
+        contacts; START removes the block and grants the reminders permission;
+        HELP gets help. Each change goes in the consent ledger with the reply's
+        words. Each reply gets a confirmation unless the gateway's provider
+        answers keywords itself and the reply was exactly a keyword (providers
+        do not read "please stop texting me")."""
         blacklist = self.env["phone.blacklist"].sudo()
         stops = self.filtered(lambda m: m.keyword == STOP)
         starts = self.filtered(lambda m: m.keyword == START)
@@ -213,15 +225,46 @@ class SmsInbound(models.Model):
                 stops.mapped("number"),
                 message=self.env._("Replied STOP by text message."),
             )
+            stops._update_consent(
+                {"text_reminders_allowed": False, "text_marketing_allowed": False}
+            )
         if starts:
             blacklist._remove(
                 starts.mapped("number"),
                 message=self.env._("Replied START by text message."),
             )
+            starts._update_consent({"text_reminders_allowed": True})
         answered = self.filtered(
-            lambda m: m.keyword == HELP or not m.gateway_id.provider_answers_keywords
+            lambda m: m.keyword == HELP
+            or not m.gateway_id.provider_answers_keywords
+            or not parse_keyword(m.body)
         )
         answered._send_keyword_answers()
+
+    def _update_consent(self, values):
+        """Write ``values`` on the contacts of the numbers of ``self`` (the
+        latest reply of a number wins) and log each change in the ledger."""
+        by_number = {inbound.number: inbound for inbound in self.sorted("id")}
+        companies = self.gateway_id.company_id.ids
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("text_number", "in", list(by_number)),
+                    ("company_id", "in", [False, *companies]),
+                ]
+            )
+        )
+        if not partners:
+            return
+        reply = {p.id: by_number[p.text_number] for p in partners}
+        partners._text_consent_by_reply(
+            values,
+            wordings={pid: inbound.body for pid, inbound in reply.items()},
+            inbounds={pid: inbound.id for pid, inbound in reply.items()},
+        )
 
     def _send_keyword_answers(self):
         replies = []
