@@ -249,12 +249,38 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        records = super().create(vals_list)
+        records = super().create(self._with_computed_values(vals_list))
         if records._may_use_our_gateways(outgoing_only=True):
             # Queued rows mean seconds: wake the dispatcher instead of waiting
             # for its next minute (or Odoo's hourly queue).
             self._trigger_dispatch()
         return records
+
+    def _with_computed_values(self, vals_list):
+        """Our stored computed columns, filled in before the INSERT: computed
+        after it, they would cost Odoo's flows a SELECT and an UPDATE."""
+        messages = self.env["mail.message"].browse(
+            {
+                vals["mail_message_id"]
+                for vals in vals_list
+                if vals.get("mail_message_id")
+            }
+        )
+        by_id = {message.id: message for message in messages}
+        result = []
+        for vals in vals_list:
+            vals = dict(vals)
+            if "segments" not in vals and "encoding" not in vals:
+                info = count_segments(vals.get("body") or "")
+                vals.update(segments=info.segments, encoding=info.encoding)
+            message = by_id.get(vals.get("mail_message_id"))
+            if "res_model" not in vals and "res_id" not in vals:
+                if message and message.model and message.res_id:
+                    vals.update(res_model=message.model, res_id=message.res_id)
+                else:
+                    vals.update(res_model=False, res_id=False)
+            result.append(vals)
+        return result
 
     # ------------------------------------------------------------ routing --
 
