@@ -360,10 +360,34 @@ class SmsSms(models.Model):
         """Send through ``gateway`` at once, without committing the caller's
         transaction; with ``raise_exception``, raise when the gateway itself
         failed (as IAP raises when it cannot be reached)."""
-        self._send_with_gateway(gateway)
+        try:
+            with self.env.cr.savepoint():
+                self._send_with_gateway(gateway)
+        except Exception:
+            if raise_exception:
+                raise
+            # As Odoo does for IAP, the caller's flow goes on; the rows may
+            # have reached the provider, so they are never re-sent silently.
+            _logger.exception("Sending %s text messages now failed", len(self))
+            self._mark_unknown_outcome()
         self.sudo().mail_message_id._notify_message_notification_update()
         if raise_exception:
             self._raise_gateway_failure(gateway)
+
+    def _mark_unknown_outcome(self):
+        """The error is in the log; the rows say what it means for them."""
+        rows = [
+            {
+                "id": sms.id,
+                "state": "unknown",
+                "failure_type": "tm_unknown_outcome",
+                "failure_explanation": self._explain("tm_unknown_outcome"),
+                "claimed_at": None,
+            }
+            for sms in self
+        ]
+        self._bulk_update(rows)
+        self._update_trackers(rows)
 
     def _raise_gateway_failure(self, gateway):
         failed = self.filtered(

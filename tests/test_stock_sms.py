@@ -10,6 +10,7 @@ import threading
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL, mute_logger
 
 from .common import TextMessagingCase
 
@@ -144,6 +145,33 @@ class TestStockSms(TextMessagingCase):
         sms.send(raise_exception=False)
         self.assertEqual(sms.state, "error")
         self.assertEqual(sms.failure_type, "tm_authentication")
+
+    def _break_gateway(self):
+        # A provider code this version no longer knows (e.g. after an upgrade).
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sms_gateway SET provider = 'gone' WHERE id = %s", self.twilio.id
+            )
+        )
+        self.twilio.invalidate_recordset(["provider"])
+
+    @mute_logger("odoo.addons.text_messaging.models.sms_sms")
+    def test_an_unexpected_error_does_not_break_the_chatter(self):
+        self._break_gateway()
+        message = self.partner._message_sms("Hello")
+        sms = self._sms_of(message)
+        self.assertEqual(sms.state, "unknown", "never re-sent silently")
+        self.assertIn("may or may not have accepted", sms.failure_explanation)
+        notification = self._notification_of(message)
+        self.assertEqual(notification.notification_status, "exception")
+        self._dispatch()
+        self.assertEqual(self.fake.received, [])
+
+    def test_an_unexpected_error_is_raised_when_asked(self):
+        self._break_gateway()
+        sms = self._queue(self.twilio, {"+12015550001": "hello"})
+        with self.assertRaises(KeyError):
+            sms.send(raise_exception=True)
 
     def test_send_now_does_not_commit_the_callers_transaction(self):
         # Outside tests the dispatcher commits; "send now" must not: a test
