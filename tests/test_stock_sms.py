@@ -238,6 +238,18 @@ class TestStockSmsOnIap(TextMessagingCase):
         other = self.env["sms.sms"].create({"number": "+12015550002", "body": "hi"})
         self.assertFalse(other._may_use_our_gateways())
 
+    @mute_logger("odoo.addons.sms.models.sms_sms")
+    def test_another_companys_gateway_does_not_take_our_texts(self):
+        other = self.env["res.company"].create({"name": "Other Clinic"})
+        self._gateway("twilio", is_default=True, company_id=other.id)
+        message = self.partner._message_sms("Through IAP")
+        sms = self._sms_of(message)
+        self.assertFalse(sms.gateway_id, "this company stays on Odoo IAP")
+        self.assertEqual(self.fake.received, [])
+
+    def _sms_of(self, message):
+        return self.env["sms.sms"].search([("mail_message_id", "=", message.id)])
+
     def _triggers(self):
         cron = self.env.ref("text_messaging.ir_cron_text_messaging_dispatch")
         return self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])

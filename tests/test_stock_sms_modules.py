@@ -100,3 +100,22 @@ class TestStockSmsModules(TextMessagingCase):
         self.assertEqual(trace.sms_number, "+12015550001")
         self._dispatch()
         self.assertEqual(self.fake.count_to("+12015550001"), 1, "sent once only")
+
+    def test_sms_marketing_queued_goes_to_the_dispatcher(self):
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "name": "Later",
+                "subject": "Later",
+                "mailing_type": "sms",
+                "body_plaintext": "Autumn offer",
+                "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": [("id", "=", self.partner.id)],
+                "sms_force_send": False,
+            }
+        )
+        mailing.action_send_sms()
+        self.assertEqual(self.fake.received, [], "queued: nothing sent yet")
+        self.assertEqual(mailing.mailing_trace_ids.trace_status, "outgoing")
+        self._dispatch()
+        self.assertEqual(self.fake.count_to("+12015550001"), 1)
+        self.assertEqual(mailing.mailing_trace_ids.trace_status, "pending")
