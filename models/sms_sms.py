@@ -3,6 +3,7 @@ import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, LazyTranslate, split_every
 from odoo.tools.sql import column_exists, create_column
 
@@ -22,6 +23,16 @@ FAILURE_TYPE_BY_CODE = {
     "rejected": "tm_rejected",
     "server_error": "sms_server",
     "unknown": "unknown",
+}
+
+# Failures of the gateway itself (not of one number): raise_exception=True
+# raises on them, as Odoo raises when IAP cannot be reached.
+GATEWAY_FAILURE_TYPES = {
+    "sms_server",
+    "sms_credit",
+    "tm_authentication",
+    "tm_rate_limited",
+    "tm_unknown_outcome",
 }
 
 # What a failure means and what to do, in plain words (the History's INFO).
@@ -337,18 +348,78 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        records = super().create(vals_list)
-        if any(sms.state == "outgoing" for sms in records):
-            # "Send now" means seconds: wake the dispatcher instead of waiting
+        records = super().create(self._with_computed_values(vals_list))
+        if records._may_use_our_gateways(outgoing_only=True):
+            # Queued rows mean seconds: wake the dispatcher instead of waiting
             # for its next minute (or Odoo's hourly queue).
             self._trigger_dispatch()
         return records
 
+    def _with_computed_values(self, vals_list):
+        """Our stored computed columns, filled in before the INSERT: computed
+        after it, they would cost Odoo's flows a SELECT and an UPDATE."""
+        messages = self.env["mail.message"].browse(
+            {
+                vals["mail_message_id"]
+                for vals in vals_list
+                if vals.get("mail_message_id")
+            }
+        )
+        by_id = {message.id: message for message in messages}
+        result = []
+        for vals in vals_list:
+            vals = dict(vals)
+            if "segments" not in vals and "encoding" not in vals:
+                info = count_segments(vals.get("body") or "")
+                vals.update(segments=info.segments, encoding=info.encoding)
+            message = by_id.get(vals.get("mail_message_id"))
+            if "res_model" not in vals and "res_id" not in vals:
+                if message and message.model and message.res_id:
+                    vals.update(res_model=message.model, res_id=message.res_id)
+                else:
+                    vals.update(res_model=False, res_id=False)
+            result.append(vals)
+        return result
+
     # ------------------------------------------------------------ routing --
 
+    def send(
+        self,
+        unlink_failed=False,
+        unlink_sent=True,
+        auto_commit=False,
+        raise_exception=False,
+    ):
+        """Odoo's "send now": rows of our gateways go out now, in the caller's
+        transaction (see ``_send``). As in stock Odoo, where only SMS
+        administrators can read them, sending rows means being able to write them.
+        """
+        if not self.env.context.get("text_messaging_dispatch"):
+            self.check_access("write")
+        return super().send(
+            unlink_failed=unlink_failed,
+            unlink_sent=unlink_sent,
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+        )
+
+    @api.model
+    def _process_queue(self, ids=None):
+        """Odoo's hourly queue: rows of our gateways are the dispatcher's, which
+        claims and commits them so that a crash never sends one twice."""
+        return super(
+            SmsSms, self.with_context(text_messaging_queue=True)
+        )._process_queue(ids=ids)
+
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        """Send rows of companies with a gateway through it, the rest via IAP."""
-        by_gateway = self._route_to_gateways()
+        """Send rows of companies with a gateway through it, the rest via IAP.
+
+        Three callers: our dispatcher cron (claims, commits), Odoo's hourly
+        queue (leaves our rows to the dispatcher) and Odoo's "send now"
+        (``send()`` from the chatter, the composer, calendar alarms...), which
+        sends at once in the caller's transaction, like IAP does.
+        """
+        by_gateway = self._route_to_gateways() if self._may_use_our_gateways() else {}
         routed = self.browse(
             [sms_id for records in by_gateway.values() for sms_id in records.ids]
         )
@@ -360,13 +431,78 @@ class SmsSms(models.Model):
             )
         if not by_gateway:
             return
-        if not self.env.context.get("text_messaging_dispatch"):
-            # Sending means committing before and after the HTTP call, which only
-            # the dispatcher cron may do: leave the rows queued and wake it up.
+        if self.env.context.get("text_messaging_dispatch"):
+            for gateway, records in by_gateway.items():
+                records._send_with_gateway(gateway)
+        elif self.env.context.get("text_messaging_queue"):
             self._trigger_dispatch()
-            return
-        for gateway, records in by_gateway.items():
-            records._send_with_gateway(gateway)
+        else:
+            for gateway, records in by_gateway.items():
+                records._send_now(gateway, raise_exception=raise_exception)
+
+    def _may_use_our_gateways(self, outgoing_only=False):
+        """Whether some rows may go through a gateway of ours: their own, or
+        a company default (cached). False, without a query, when every
+        company stays on Odoo IAP."""
+        rows = (
+            self.filtered(lambda sms: sms.state == "outgoing")
+            if outgoing_only
+            else self
+        )
+        if not rows:
+            return False
+        if any(sms.gateway_id for sms in rows):
+            return True
+        return bool(self.env["sms.gateway"]._default_gateway_by_company())
+
+    def _send_now(self, gateway, raise_exception=False):
+        """Send through ``gateway`` at once, without committing the caller's
+        transaction; with ``raise_exception``, raise when the gateway itself
+        failed (as IAP raises when it cannot be reached)."""
+        try:
+            with self.env.cr.savepoint():
+                self._send_with_gateway(gateway)
+        except Exception:
+            if raise_exception:
+                raise
+            # As Odoo does for IAP, the caller's flow goes on; the rows may
+            # have reached the provider, so they are never re-sent silently.
+            _logger.exception("Sending %s text messages now failed", len(self))
+            self._mark_unknown_outcome()
+        self.sudo().mail_message_id._notify_message_notification_update()
+        if raise_exception:
+            self._raise_gateway_failure(gateway)
+
+    def _mark_unknown_outcome(self):
+        """The error is in the log; the rows say what it means for them."""
+        rows = [
+            {
+                "id": sms.id,
+                "state": "unknown",
+                "failure_type": "tm_unknown_outcome",
+                "failure_explanation": self._explain("tm_unknown_outcome"),
+                "claimed_at": None,
+            }
+            for sms in self
+        ]
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+
+    def _raise_gateway_failure(self, gateway):
+        failed = self.filtered(
+            lambda sms: sms.state in ("outgoing", "unknown")
+            or sms.failure_type in GATEWAY_FAILURE_TYPES
+        )
+        if failed:
+            raise UserError(
+                self.env._(
+                    "%(gateway)s could not send %(count)s text message(s): "
+                    "%(explanation)s",
+                    gateway=gateway.name,
+                    count=len(failed),
+                    explanation=failed[0].failure_explanation or "",
+                )
+            )
 
     def _route_to_gateways(self):
         """Map each row to its gateway (its own, else its company's default).

@@ -10,3 +10,5 @@ from . import test_custom_message
 from . import test_scheduled_message
 from . import test_mass_message
 from . import test_greetings
+from . import test_stock_sms
+from . import test_stock_sms_modules

@@ -180,15 +180,14 @@ class TestDispatcher(TextMessagingCase):
         sms = self.env["sms.sms"].create({"number": "+12015550001", "body": "hi"})
         self.assertEqual(sms._route_to_gateways(), {})
 
-    def test_send_outside_the_dispatcher_queues_and_wakes_it(self):
-        cron = self.env.ref("text_messaging.ir_cron_text_messaging_dispatch")
-        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+    def test_send_outside_the_dispatcher_sends_at_once(self):
+        # Odoo's "send now" contract (tests/test_stock_sms.py has the flows).
         sms = self._queue(self.twilio, {"+12015550001": "hello"})
         sms.send()
-        self.assertEqual(sms.state, "outgoing")
-        self.assertEqual(self.fake.received, [])
-        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
-        self.assertTrue(new, "the dispatcher cron is woken up")
+        self.assertEqual(sms.state, "pending")
+        self.assertEqual(self.fake.count_to("+12015550001"), 1)
+        self._dispatch()
+        self.assertEqual(self.fake.count_to("+12015550001"), 1)
 
     def test_one_bulk_update_for_a_batch(self):
         sms = self._queue(
