@@ -453,7 +453,8 @@ class SmsSms(models.Model):
             return False
         if any(sms.gateway_id for sms in rows):
             return True
-        return bool(self.env["sms.gateway"]._default_gateway_by_company())
+        defaults = self.env["sms.gateway"]._default_gateway_by_company()
+        return bool(defaults) and any(sms.company_id.id in defaults for sms in rows)
 
     def _send_now(self, gateway, raise_exception=False):
         """Send through ``gateway`` at once, without committing the caller's
@@ -512,11 +513,10 @@ class SmsSms(models.Model):
         sms.sms}; rows of companies without a gateway are left out (they go
         through Odoo IAP).
         """
+        gateways = self.env["sms.gateway"].sudo()
         defaults = {
-            gateway.company_id.id: gateway
-            for gateway in self.env["sms.gateway"]
-            .sudo()
-            .search([("is_default", "=", True)])
+            company_id: gateways.browse(gateway_id)
+            for company_id, gateway_id in gateways._default_gateway_by_company().items()
         }
         to_assign = {}
         by_gateway = {}
