@@ -39,6 +39,11 @@
         "views/sms_greeting_rule_views.xml",
         "wizard/sms_custom_message_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "text_messaging/static/src/**/*",
+        ],
+    },
     "demo": [
         "demo/sms_gateway_demo.xml",
     ],
