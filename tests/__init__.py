@@ -10,3 +10,4 @@ from . import test_custom_message
 from . import test_scheduled_message
 from . import test_mass_message
 from . import test_greetings
+from . import test_first_hour
