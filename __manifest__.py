@@ -47,5 +47,6 @@
     },
     "demo": [
         "demo/sms_gateway_demo.xml",
+        "demo/text_messaging_demo.xml",
     ],
 }
