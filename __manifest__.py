@@ -38,6 +38,7 @@
         "views/sms_mass_message_views.xml",
         "views/sms_greeting_rule_views.xml",
         "wizard/sms_custom_message_views.xml",
+        "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
     ],
     "assets": {

@@ -11,3 +11,4 @@ from . import test_scheduled_message
 from . import test_mass_message
 from . import test_greetings
 from . import test_first_hour
+from . import test_sandbox_phone
