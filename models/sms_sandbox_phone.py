@@ -123,7 +123,12 @@ class SmsSandboxPhone(models.AbstractModel):
         blocked = self.env["sms.recipient.mixin"]._tm_blacklisted(conversations)
         numbers = []
         for number, entry in conversations.items():
-            messages = sorted(entry["messages"], key=lambda m: (m["date"], m["id"]))
+            # Dates are to the second: on a tie, the text received comes before
+            # the answer to it.
+            messages = sorted(
+                entry["messages"],
+                key=lambda m: (m["date"], m["incoming"], int(m["id"].split("-")[1])),
+            )
             messages = messages[-PHONE_MESSAGE_LIMIT:]
             for message in messages:
                 message["date"] = message["date"].strftime("%Y-%m-%d %H:%M:%S")
