@@ -45,6 +45,9 @@
         "web.assets_backend": [
             "text_messaging/static/src/**/*",
         ],
+        "web.assets_tests": [
+            "text_messaging/static/tests/tours/**/*",
+        ],
     },
     "demo": [
         "demo/sms_gateway_demo.xml",

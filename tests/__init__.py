@@ -10,5 +10,6 @@ from . import test_custom_message
 from . import test_scheduled_message
 from . import test_mass_message
 from . import test_greetings
+from . import test_tours
 from . import test_first_hour
 from . import test_sandbox_phone
