@@ -50,7 +50,7 @@ class TestFirstHour(TextMessagingCase):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "text_messaging.sms_sms_action_usage"
         )
-        domain = [("id", "in", sms.ids), *literal_eval(action["domain"])]
+        domain = [("id", "in", sms.ids), *literal_eval(action["domain"] or "[]")]
         [(segments,)] = self.env["sms.sms"]._read_group(domain, [], ["segments:sum"])
         self.assertEqual(segments, 2, "the 200-character text only")
 
@@ -92,7 +92,7 @@ class TestFirstHour(TextMessagingCase):
             "text_messaging.sms_sms_action_reminders"
         )
         found = self.env["sms.sms"].search(
-            [("id", "in", rows.ids), *literal_eval(action["domain"])]
+            [("id", "in", rows.ids), *literal_eval(action["domain"] or "[]")]
         )
         self.assertEqual(found, rows)
 
