@@ -1,3 +1,4 @@
+import dataclasses
 import hmac
 import json
 import logging
@@ -6,11 +7,30 @@ from odoo import http
 from odoo.http import request
 
 from ..gateways.base import WebhookRequest
+from ..models.ir_http import MAX_WEBHOOK_BYTES, TOO_LARGE_KEY
 
 _logger = logging.getLogger(__name__)
 
-MAX_WEBHOOK_BYTES = 1024 * 1024
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _storable(value):
+    """Whether every text in ``value`` can be stored (encoded in UTF-8)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(map(_storable, value.keys())) and all(map(_storable, value.values()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(map(_storable, value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(
+            _storable(getattr(value, field.name)) for field in dataclasses.fields(value)
+        )
+    return True
 
 
 class TextMessagingWebhook(http.Controller):
@@ -52,12 +72,16 @@ class TextMessagingWebhook(http.Controller):
                 "Webhook %s: unknown gateway %s or wrong token", kind, gateway_id
             )
             return self._reply(404, "Not found")
+        environ = request.httprequest._HTTPRequest__environ
         length = request.httprequest.content_length or 0
-        if length > MAX_WEBHOOK_BYTES:
+        if environ.get(TOO_LARGE_KEY) or length > MAX_WEBHOOK_BYTES:
             _logger.warning(
                 "Webhook %s of gateway %s: body too large", kind, gateway.id
             )
-            return self._reply(413, "Payload too large")
+            # The rest of the body is not read: close the connection.
+            response = self._reply(413, "Payload too large")
+            response.headers["Connection"] = "close"
+            return response
         webhook_request = self._webhook_request(gateway, kind)
         with gateway._adapter() as adapter:
             if not adapter.verify(webhook_request):
@@ -78,6 +102,15 @@ class TextMessagingWebhook(http.Controller):
                     kind,
                     gateway.id,
                     error,
+                )
+                return self._reply(400, "Bad request")
+            if not _storable(items):
+                # A lone surrogate cannot be stored: the same request would
+                # fail forever, so the provider must not retry it.
+                _logger.warning(
+                    "Webhook %s of gateway %s: text that is not valid Unicode",
+                    kind,
+                    gateway.id,
                 )
                 return self._reply(400, "Bad request")
             try:

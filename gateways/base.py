@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -50,6 +50,16 @@ ALNUM_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
 ALNUM_SPACES_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 
 _REDACTED = "[redacted]"
+# Secrets in other shapes than the literal value: an authorization header's
+# value, the token of a webhook URL.
+_AUTHORIZATION_RE = re.compile(
+    r"(?i)\b(basic|bearer)(\s+)(?=[\w+/=.~-]*[\d+/=])[\w+/=.~-]{8,}"
+)
+_WEBHOOK_TOKEN_RE = re.compile(r"(/text_messaging/webhook/[^/\s]*/)([^/\s?#\"']+)")
+
+
+def _b64(value):
+    return base64.b64encode(value.encode()).decode("ascii")
 
 
 def is_e164(value):
@@ -491,13 +501,22 @@ class Gateway:
         return self.base_url + path
 
     def redact(self, text):
-        """Replace every credential value found in ``text``."""
+        """Replace every credential found in ``text``: the values as they are,
+        Base64 (alone or as ``user:password``) and URL-encoded, the value of
+        any Basic/Bearer authorization, and the webhook token of URLs."""
         text = str(text or "")
-        for value in self.credentials.values():
-            value = str(value or "")
-            if len(value) >= 4 and value in text:
-                text = text.replace(value, _REDACTED)
-        return text
+        values = [str(v) for v in self.credentials.values() if v and len(str(v)) >= 4]
+        token = _WEBHOOK_TOKEN_RE.search(self.status_url or "")
+        values += [token.group(2)] if token else []
+        forms = set()
+        for value in values:
+            forms.update((value, quote(value, safe=""), _b64(value)))
+            forms.update(_b64(f"{value}:{other}") for other in values)
+        for form in sorted(forms, key=len, reverse=True):
+            if len(form) >= 4 and form in text:
+                text = text.replace(form, _REDACTED)
+        text = _AUTHORIZATION_RE.sub(rf"\1\2{_REDACTED}", text)
+        return _WEBHOOK_TOKEN_RE.sub(rf"\1{_REDACTED}", text)
 
     def missing_credentials(self):
         return [key for key in self.credential_keys if not self.credentials.get(key)]

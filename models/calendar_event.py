@@ -9,12 +9,15 @@ class CalendarEvent(models.Model):
 
     def _text_reminder_domain(self, rule):
         """Sessions a rule may remind: not archived (a cancelled event is), of
-        an organizer of the rule's company (or of none)."""
+        an organizer of the rule's company (without organizer: of a creator of
+        the rule's company, so that one company's rule reminds it)."""
         return [
             ("start", "!=", False),
             "|",
-            ("user_id", "=", False),
             ("user_id.company_id", "=", rule.company_id.id),
+            "&",
+            ("user_id", "=", False),
+            ("create_uid.company_id", "=", rule.company_id.id),
         ]
 
     def _text_reminder_anchor_sql(self, rule, alias):

@@ -10,14 +10,20 @@ class ProjectTask(models.Model):
 
     def _text_reminder_domain(self, rule):
         """Open tasks with a deadline: a done or cancelled task, or one in a
-        folded (closed) stage, gets no reminder."""
+        folded (closed) stage, gets no reminder. A task without a company
+        belongs to its creator's company: one rule reminds it, not every
+        company's."""
         return [
             ("date_deadline", "!=", False),
             ("state", "not in", list(CLOSED_STATES)),
             "|",
             ("stage_id", "=", False),
             ("stage_id.fold", "=", False),
-            ("company_id", "in", (rule.company_id.id, False)),
+            "|",
+            ("company_id", "=", rule.company_id.id),
+            "&",
+            ("company_id", "=", False),
+            ("create_uid.company_id", "=", rule.company_id.id),
         ]
 
     def _text_reminder_anchor_sql(self, rule, alias):

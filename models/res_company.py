@@ -29,6 +29,24 @@ class ResCompany(models.Model):
     )
     text_quiet_hours_start = fields.Float("Quiet from", default=21.0)
     text_quiet_hours_end = fields.Float("Quiet until", default=8.0)
+    text_consent_wording_reminders = fields.Text(
+        "Reminders consent wording",
+        translate=True,
+        help="What contacts are told when they agree to reminders by text; kept "
+        "in the consent ledger with each permission given. Empty: the default.",
+    )
+    text_consent_wording_marketing = fields.Text(
+        "Marketing consent wording",
+        translate=True,
+        help="What contacts are told when they agree to marketing texts; kept "
+        "in the consent ledger with each permission given. Empty: the default.",
+    )
+    text_opt_out_footer = fields.Char(
+        "Opt-out footer",
+        translate=True,
+        help="Added to marketing texts that do not already say how to opt out. "
+        "Empty: the default.",
+    )
     text_reminder_session_rule_id = fields.Many2one(
         "sms.reminder.rule", compute="_compute_text_reminder_rules"
     )
@@ -67,3 +85,39 @@ class ResCompany(models.Model):
                 company.sms_gateway_id.is_default = True
             else:
                 company.sms_gateway_ids.filtered("is_default").is_default = False
+
+    def _text_consent_wording(self, kind):
+        """The wording a contact agrees to for ``kind`` (reminders, marketing):
+        the company's own, else the default, which says what CTIA asks (who,
+        what, how often, rates, how to stop)."""
+        self.ensure_one()
+        own = self[f"text_consent_wording_{kind}"]
+        if own:
+            return own
+        if kind == "marketing":
+            return self.env._(
+                "I agree to receive offers and news by text message from "
+                "%(company)s. Up to 4 messages a month. Message and data rates may "
+                "apply. Reply STOP to stop, HELP for help.",
+                company=self.name,
+            )
+        return self.env._(
+            "I agree to receive appointment, invoice and task reminders by text "
+            "message from %(company)s. Message frequency varies. Message and data "
+            "rates may apply. Reply STOP to stop, HELP for help.",
+            company=self.name,
+        )
+
+    def _text_opt_out_footer(self):
+        self.ensure_one()
+        return self.text_opt_out_footer or self.env._("Reply STOP to opt out.")
+
+    def _text_with_opt_out_footer(self, texts):
+        """``texts`` ({key: text}) each ending with how to opt out, unless it
+        already names STOP (CTIA asks marketing texts to say it)."""
+        self.ensure_one()
+        footer = self._text_opt_out_footer()
+        return {
+            key: text if "STOP" in (text or "").upper() else f"{text}\n{footer}"
+            for key, text in texts.items()
+        }

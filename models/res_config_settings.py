@@ -30,6 +30,15 @@ class ResConfigSettings(models.TransientModel):
         return result
 
     # Quiet hours and the four seeded reminder rules (Settings > Text Messaging).
+    text_consent_wording_reminders = fields.Text(
+        related="company_id.text_consent_wording_reminders", readonly=False
+    )
+    text_consent_wording_marketing = fields.Text(
+        related="company_id.text_consent_wording_marketing", readonly=False
+    )
+    text_opt_out_footer = fields.Char(
+        related="company_id.text_opt_out_footer", readonly=False
+    )
     text_quiet_hours = fields.Boolean(
         related="company_id.text_quiet_hours", readonly=False
     )

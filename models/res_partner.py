@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
+from .sms_consent import CONSENT_FIELDS
+
 NUMBER_PRIORITY_PARAM = "text_messaging.number_priority"
 NUMBER_PRIORITY_FIELDS = {
     "mobile": ("mobile", "phone"),
@@ -79,6 +81,19 @@ class ResPartner(models.Model):
         "Text reminders recorded by",
         copy=False,
         help="Who recorded the permission.",
+    )
+    text_marketing_allowed = fields.Boolean(
+        "Marketing texts",
+        tracking=True,
+        copy=False,
+        help="The contact agreed to receive promotions by text. Marketing mass "
+        "messages go only to contacts who did.",
+    )
+    text_consent_ids = fields.One2many(
+        "sms.consent",
+        "partner_id",
+        "Consent ledger",
+        groups="text_messaging.group_text_messaging_user",
     )
     text_message_count = fields.Integer(
         "Text messages",
@@ -158,9 +173,33 @@ class ResPartner(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [self._text_reminders_vals(vals) for vals in vals_list]
-        return super().create(vals_list)
+        partners = super().create(vals_list)
+        for kind, fname in CONSENT_FIELDS.items():
+            by_channel = {}
+            for partner, vals in zip(partners, vals_list, strict=True):
+                if partner[fname]:
+                    channel = self._text_consent_channel(vals)
+                    by_channel.setdefault(channel, []).append(partner.id)
+            for channel, ids in by_channel.items():
+                self.browse(ids)._text_consent_log(kind, "grant", channel)
+        return partners
 
     def write(self, vals):
+        changes = [
+            (kind, self.filtered(lambda p, f=fname: p[f] != bool(vals[f])), vals[fname])
+            for kind, fname in CONSENT_FIELDS.items()
+            if fname in vals
+        ]
+        self._text_consent_write(vals)
+        channel = self._text_consent_channel(vals)
+        for kind, changed, value in changes:
+            if changed:
+                changed._text_consent_log(
+                    kind, "grant" if value else "withdraw", channel
+                )
+        return True
+
+    def _text_consent_write(self, vals):
         if not vals.get("text_reminders_allowed"):
             return super().write(self._text_reminders_vals(vals))
         # Granting: the records that already have the permission keep its date.
@@ -183,6 +222,43 @@ class ResPartner(models.Model):
             "Text messages of %(partner)s", partner=self.display_name
         )
         return action
+
+    def action_view_text_consents(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "text_messaging.sms_consent_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"create": False}
+        action["display_name"] = self.env._(
+            "Consent of %(partner)s", partner=self.display_name
+        )
+        return action
+
+    def action_export_text_consents(self):
+        """Download the contact's consent ledger as CSV: the proof GDPR Art. 7
+        asks for, for a data subject's request or an audit."""
+        self.ensure_one()
+        self._text_messaging_check_user()
+        entries = self.env["sms.consent"].search(
+            [("partner_id", "=", self.id)], order="date, id"
+        )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Consent of %(partner)s.csv", partner=self.display_name
+                ),
+                "raw": entries._to_csv(),
+                "mimetype": "text/csv",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def action_text_reminders_allow(self):
         """Grant the text reminders permission to all of ``self`` (list action)."""
@@ -300,6 +376,75 @@ class ResPartner(models.Model):
                 text_reminders_user_id=False,
             )
         return vals
+
+    # ------------------------------------------------------------ consent --
+
+    @api.model
+    def _text_consent_channel(self, vals):
+        """How a permission change in ``vals`` was given: the caller says so in
+        the context (``text_consent_channel``), else the permission's source,
+        else an import, else staff."""
+        channel = self.env.context.get("text_consent_channel")
+        if channel:
+            return channel
+        source = vals.get("text_reminders_source")
+        if source == "text_reply":
+            return "keyword"
+        if source:
+            return source
+        return "import" if self.env.context.get("import_file") else "staff"
+
+    def _text_consent_log(self, kind, action, channel, wordings=None, inbounds=None):
+        """Append one ledger entry per partner of ``self``.
+
+        ``wordings`` and ``inbounds`` ({partner id: text / sms.inbound id}) give
+        each entry its own wording and reply; by default the wording is the
+        context's ``text_consent_wording``, else the company's text for the
+        kind (what the contact is shown when asked)."""
+        default_wording = self.env.context.get("text_consent_wording")
+        entries = []
+        for partner in self:
+            company = partner.company_id or self.env.company
+            wording = (wordings or {}).get(partner.id) or default_wording
+            if not wording and action == "grant":
+                wording = company._text_consent_wording(kind)
+            entries.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "number": partner.text_number or False,
+                    "kind": kind,
+                    "action": action,
+                    "channel": channel,
+                    "wording": wording or False,
+                    "user_id": self.env.uid,
+                    "inbound_id": (inbounds or {}).get(partner.id, False),
+                }
+            )
+        return self.env["sms.consent"].sudo().create(entries)
+
+    def _text_consent_by_reply(self, fields_values, wordings, inbounds):
+        """Apply a STOP or START reply to ``self``: write ``fields_values`` on
+        the partners whose value changes and log each change with the reply's
+        words (one write per field, one ledger insert per kind)."""
+        for kind, fname in CONSENT_FIELDS.items():
+            if fname not in fields_values:
+                continue
+            value = fields_values[fname]
+            changed = self.filtered(lambda p, f=fname, v=value: p[f] != v)
+            if not changed:
+                continue
+            vals = {fname: value}
+            if kind == "reminders" and value:
+                vals["text_reminders_source"] = "text_reply"
+            changed._text_consent_write(vals)
+            changed._text_consent_log(
+                kind,
+                "grant" if value else "withdraw",
+                "keyword",
+                wordings=wordings,
+                inbounds=inbounds,
+            )
 
     def _text_messaging_check_user(self):
         if self.env.su or self.env.user.has_group(

@@ -3,7 +3,7 @@ import secrets
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..gateways import PROVIDERS, GatewayError, get_gateway
@@ -11,6 +11,11 @@ from ..gateways import PROVIDERS, GatewayError, get_gateway
 
 def _new_token():
     return secrets.token_urlsafe(24)
+
+
+# Fields that decide where the credentials go: changed only by those who may
+# read the credentials (base.group_system), like the credentials themselves.
+CREDENTIAL_ROUTING_FIELDS = ("provider", "base_url", "company_id")
 
 
 class SmsGateway(models.Model):
@@ -73,6 +78,7 @@ class SmsGateway(models.Model):
     )
     base_url = fields.Char(
         "API Base URL",
+        groups="base.group_system",
         help="Leave empty for the provider's own endpoint; set it for a regional "
         "endpoint or a test server.",
     )
@@ -187,6 +193,7 @@ class SmsGateway(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_credential_routing(vals)
         if vals.get("is_default") or vals.get("active"):
             becoming = self.filtered(
                 lambda g: vals.get("is_default", g.is_default)
@@ -200,6 +207,41 @@ class SmsGateway(models.Model):
             if becoming:
                 self._unset_defaults(company, exclude=becoming)
         return super().write(vals)
+
+    def _check_credential_routing(self, vals):
+        """Refuse a change of where the credentials go to whoever may not read
+        them: a new base URL or provider would send them to another server."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        changed = [
+            name
+            for name in CREDENTIAL_ROUTING_FIELDS
+            if name in vals
+            and any(
+                self._fields[name].convert_to_write(gateway[name], gateway)
+                != vals[name]
+                for gateway in self.sudo()
+            )
+        ]
+        if changed:
+            raise AccessError(
+                self.env._(
+                    "Only Settings administrators may change the provider, the API "
+                    "address or the company of a gateway: they decide where its "
+                    "credentials are sent."
+                )
+            )
+
+    def _check_credentials_access(self):
+        """Actions that use the credentials need the right to read them."""
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(
+                self.env._(
+                    "Only Settings administrators may test a gateway or change its "
+                    "webhook token: these actions use its credentials."
+                )
+            )
+        self.check_access("write")
 
     def _unset_defaults(self, companies, exclude=None):
         """One default gateway per company: the new one replaces the old."""
@@ -230,6 +272,7 @@ class SmsGateway(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        self._check_credentials_access()
         try:
             with self._adapter() as adapter:
                 message = adapter.test_connection()
@@ -244,11 +287,13 @@ class SmsGateway(models.Model):
         return self._notify(self.env._("Connection works"), message, "success")
 
     def action_regenerate_webhook_token(self):
+        self._check_credentials_access()
         for gateway in self:
-            gateway.sudo().webhook_token = _new_token()
+            gateway.webhook_token = _new_token()
 
     def action_open_send_test(self):
         self.ensure_one()
+        self._check_credentials_access()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Send a test message"),

@@ -16,8 +16,9 @@ class SmsGreetingRule(models.Model):
     if the cron runs again or twice."""
 
     _name = "sms.greeting.rule"
-    _inherit = ["sms.recipient.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
     _description = "Birthday Greeting"
+    _tm_authored_fields = ("template_id", "company_id")
     _check_company_auto = True
 
     name = fields.Char(default=lambda self: self.env._("Birthday greetings"))
@@ -76,9 +77,17 @@ class SmsGreetingRule(models.Model):
         (A handful of rules: one per company.)"""
         done = remaining = 0
         for rule in self.search([]):
-            batch_done, batch_remaining = rule.with_company(
-                rule.company_id
-            )._send_due_greetings()
+            # As its author, in its company, never with the cron's rights; a
+            # failing rule is marked and the others proceed.
+            result, error = rule._tm_run_isolated(
+                rule._tm_as_author()._send_due_greetings
+            )
+            if error:
+                rule._tm_record_failure(error)
+                continue
+            if rule.failure_reason:
+                rule.failure_reason = False
+            batch_done, batch_remaining = result
             done += batch_done
             remaining += batch_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

@@ -3,8 +3,10 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools.keywords import HELP, START, STOP, parse_keyword
+from ..tools.opt_out import parse_opt_out
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +20,7 @@ KEYWORD_TEMPLATES = {
 
 class SmsInbound(models.Model):
     _name = "sms.inbound"
+    _inherit = ["mail.thread"]
     _description = "Inbound Text Message"
     _order = "received_at DESC, id DESC"
     _rec_name = "number"
@@ -35,7 +38,14 @@ class SmsInbound(models.Model):
     received_at = fields.Datetime(
         required=True, readonly=True, default=fields.Datetime.now
     )
-    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null")
+    # Read-only to users: assigned through action_assign_partner, tracked.
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Contact",
+        index="btree_not_null",
+        readonly=True,
+        tracking=True,
+    )
     state = fields.Selection(
         [("unassigned", "Unassigned"), ("assigned", "Assigned")],
         compute="_compute_state",
@@ -71,6 +81,32 @@ class SmsInbound(models.Model):
         return result
 
     # ------------------------------------------------------------ actions --
+
+    def action_open_assign(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Assign to a contact"),
+            "res_model": "sms.inbound.assign",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_inbound_id": self.id},
+        }
+
+    def action_assign_partner(self, partner):
+        """Assign the received texts of ``self`` to ``partner``: users may read
+        received texts, never rewrite them; the change is tracked."""
+        self.check_access("read")
+        partner.check_access("read")
+        for inbound in self:
+            if partner.company_id and partner.company_id != inbound.company_id:
+                raise UserError(
+                    self.env._(
+                        "%(contact)s belongs to another company than the text.",
+                        contact=partner.display_name,
+                    )
+                )
+        self.sudo().write({"partner_id": partner.id})
 
     def action_open_reply(self):
         self.ensure_one()
@@ -108,7 +144,11 @@ class SmsInbound(models.Model):
         partners = self._partners_by_number(
             [message.number for message in fresh], gateway.company_id
         )
-        records = self.create(
+        # No "created" note or follower per received text: its contact's
+        # chatter shows it, and the chatter tracks its assignment.
+        records = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True
+        ).create(
             [
                 {
                     "gateway_id": gateway.id,
@@ -117,7 +157,7 @@ class SmsInbound(models.Model):
                     "to_number": message.to,
                     "body": message.body,
                     "partner_id": partners.get(message.number, False),
-                    "keyword": parse_keyword(message.body),
+                    "keyword": self._keyword_of(message.body),
                 }
                 for message in fresh
             ]
@@ -125,6 +165,13 @@ class SmsInbound(models.Model):
         records.filtered("partner_id")._post_on_partners()
         records.filtered("keyword")._apply_keywords()
         return records
+
+    @api.model
+    def _keyword_of(self, body):
+        """STOP, START or HELP when ``body`` is exactly a keyword; else STOP or
+        START when it is a short natural opt-out or opt-in ("please stop
+        texting me", FCC 24-18); else None."""
+        return parse_keyword(body) or parse_opt_out(body)
 
     @api.model
     def _partners_by_number(self, numbers, company):
@@ -164,8 +211,12 @@ class SmsInbound(models.Model):
             )
 
     def _apply_keywords(self):
-        """STOP blacklists the number, START removes it, HELP gets help; each
-        gets a confirmation unless the gateway's provider answers itself."""
+        """STOP blacklists the number and withdraws every permission of its
+        contacts; START removes the block and grants the reminders permission;
+        HELP gets help. Each change goes in the consent ledger with the reply's
+        words. Each reply gets a confirmation unless the gateway's provider
+        answers keywords itself and the reply was exactly a keyword (providers
+        do not read "please stop texting me")."""
         blacklist = self.env["phone.blacklist"].sudo()
         stops = self.filtered(lambda m: m.keyword == STOP)
         starts = self.filtered(lambda m: m.keyword == START)
@@ -174,15 +225,46 @@ class SmsInbound(models.Model):
                 stops.mapped("number"),
                 message=self.env._("Replied STOP by text message."),
             )
+            stops._update_consent(
+                {"text_reminders_allowed": False, "text_marketing_allowed": False}
+            )
         if starts:
             blacklist._remove(
                 starts.mapped("number"),
                 message=self.env._("Replied START by text message."),
             )
+            starts._update_consent({"text_reminders_allowed": True})
         answered = self.filtered(
-            lambda m: m.keyword == HELP or not m.gateway_id.provider_answers_keywords
+            lambda m: m.keyword == HELP
+            or not m.gateway_id.provider_answers_keywords
+            or not parse_keyword(m.body)
         )
         answered._send_keyword_answers()
+
+    def _update_consent(self, values):
+        """Write ``values`` on the contacts of the numbers of ``self`` (the
+        latest reply of a number wins) and log each change in the ledger."""
+        by_number = {inbound.number: inbound for inbound in self.sorted("id")}
+        companies = self.gateway_id.company_id.ids
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("text_number", "in", list(by_number)),
+                    ("company_id", "in", [False, *companies]),
+                ]
+            )
+        )
+        if not partners:
+            return
+        reply = {p.id: by_number[p.text_number] for p in partners}
+        partners._text_consent_by_reply(
+            values,
+            wordings={pid: inbound.body for pid, inbound in reply.items()},
+            inbounds={pid: inbound.id for pid, inbound in reply.items()},
+        )
 
     def _send_keyword_answers(self):
         replies = []

@@ -29,8 +29,21 @@ class SmsMassMessage(models.Model):
     dispatcher sends them). Progress and results are read from the rows."""
 
     _name = "sms.mass.message"
-    _inherit = ["sms.recipient.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
     _description = "Mass Text Message"
+    _tm_authored_fields = (
+        "category_ids",
+        "industry_ids",
+        "country_ids",
+        "city",
+        "open_invoices",
+        "event_date_from",
+        "event_date_to",
+        "domain",
+        "require_consent",
+        "template_id",
+        "body",
+    )
     _order = "id desc"
     _check_company_auto = True
 
@@ -47,6 +60,7 @@ class SmsMassMessage(models.Model):
             ("review", "Review"),
             ("sending", "Sending"),
             ("done", "Done"),
+            ("failed", "Failed"),
             ("cancel", "Cancelled"),
         ],
         default="draft",
@@ -70,6 +84,17 @@ class SmsMassMessage(models.Model):
         "Other Conditions",
         default="[]",
         help="More conditions on the contacts, combined with the filters above.",
+    )
+    purpose = fields.Selection(
+        [
+            ("service", "Information"),
+            ("marketing", "Marketing"),
+        ],
+        default="service",
+        required=True,
+        help="Information: practical news for clients (opening hours, a moved "
+        "session). Marketing: offers and promotions; these go only to contacts "
+        "who allowed marketing texts, and end with how to opt out.",
     )
     require_consent = fields.Boolean(
         "Only With Text Reminders Permission",
@@ -161,6 +186,7 @@ class SmsMassMessage(models.Model):
         "event_date_to",
         "domain",
         "require_consent",
+        "purpose",
     )
     def _compute_exclusions(self):
         for message in self:
@@ -173,7 +199,7 @@ class SmsMassMessage(models.Model):
             message.excluded_duplicate = counts["sms_duplicate"]
             message.to_send_count = counts["to_send"]
 
-    @api.depends("to_send_count", "body", "template_id", "gateway_id")
+    @api.depends("to_send_count", "body", "template_id", "gateway_id", "purpose")
     def _compute_estimate(self):
         for message in self:
             estimate = message._segment_estimate()
@@ -304,13 +330,12 @@ class SmsMassMessage(models.Model):
             expression.AND([valid, [("text_opted_out", "=", True)]])
         )
         eligible = expression.AND([valid, [("text_opted_out", "=", False)]])
-        if self.require_consent:
+        consent_field = self._consent_field()
+        if consent_field:
             counts["tm_no_consent"] = partners.search_count(
-                expression.AND([eligible, [("text_reminders_allowed", "=", False)]])
+                expression.AND([eligible, [(consent_field, "=", False)]])
             )
-            eligible = expression.AND(
-                [eligible, [("text_reminders_allowed", "=", True)]]
-            )
+            eligible = expression.AND([eligible, [(consent_field, "=", True)]])
         query = partners._search(eligible)
         number = SQL.identifier(partners._table, "text_number")
         [(rows, distinct)] = self.env.execute_query(
@@ -329,7 +354,8 @@ class SmsMassMessage(models.Model):
             return result
         maximum = self.gateway_id.max_segments
         if "{{" not in self.body and not self.template_id:
-            segments = self._tm_segments(self.body).segments
+            text = self._texts_for(self.env["res.partner"])[False]
+            segments = self._tm_segments(text).segments
             too_long = bool(maximum and segments > maximum)
             result.update(
                 largest=segments,
@@ -341,7 +367,7 @@ class SmsMassMessage(models.Model):
             sample = self._partner_model().search(
                 self._sendable_domain(), limit=ESTIMATE_SAMPLE, order="id"
             )
-            texts = self._tm_render(self.template_id, self.body, sample)
+            texts = self._texts_for(sample)
         except UserError:
             return result
         counts = [self._tm_segments(texts.get(p.id, "")).segments for p in sample]
@@ -367,9 +393,25 @@ class SmsMassMessage(models.Model):
                 ],
             ]
         )
-        if self.require_consent:
-            domain = expression.AND([domain, [("text_reminders_allowed", "=", True)]])
+        consent_field = self._consent_field()
+        if consent_field:
+            domain = expression.AND([domain, [(consent_field, "=", True)]])
         return domain
+
+    def _texts_for(self, partners):
+        """{partner id: text} as sent: marketing texts end with how to opt out."""
+        texts = self._tm_render(self.template_id, self.body, partners)
+        if self.purpose == "marketing":
+            texts = self.company_id._text_with_opt_out_footer(texts)
+        return texts
+
+    def _consent_field(self):
+        """The contact permission this send needs, or False: marketing texts
+        need the marketing permission; others the reminders one when asked."""
+        self.ensure_one()
+        if self.purpose == "marketing":
+            return "text_marketing_allowed"
+        return self.require_consent and "text_reminders_allowed"
 
     def _recipient_total_left(self):
         """Contacts not turned into rows yet (while sending)."""
@@ -388,6 +430,15 @@ class SmsMassMessage(models.Model):
         for message in self:
             message._check_ready()
         self.write({"state": "review"})
+
+    def action_resume(self):
+        """Send again a mass message that failed (after its text or conditions
+        were corrected): the contacts already queued are not texted twice."""
+        to_resume = self.filtered(lambda m: m.state == "failed")
+        for message in to_resume:
+            message._check_ready()
+        to_resume.write({"state": "sending", "failure_reason": False})
+        self.env.ref("text_messaging.ir_cron_text_messaging_mass")._trigger()
 
     def action_back_to_draft(self):
         self.filtered(lambda m: m.state == "review").write({"state": "draft"})
@@ -488,8 +539,17 @@ class SmsMassMessage(models.Model):
         message = sending[:1]._lock()
         if not message:
             return
-        done = message.with_company(message.company_id)._enqueue_batch()
-        remaining = message._recipient_total_left() + len(sending) - 1
+        # As its author, in its company: the domain and the text get the
+        # author's rights, never the cron's.
+        as_author = message._tm_as_author()
+        result, error = message._tm_run_isolated(
+            lambda: (as_author._enqueue_batch(), as_author._recipient_total_left())
+        )
+        if error:
+            message._tm_record_failure(error, {"state": "failed"})
+            result = (0, 0)
+        done, left = result
+        remaining = left + len(sending) - 1
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     def _lock(self):
@@ -527,8 +587,8 @@ class SmsMassMessage(models.Model):
             limit=batch_size,
         )
         seen = self._numbers_already_queued(partners)
-        plan = self._tm_plan(partners, needs_consent=self.require_consent, seen=seen)
-        texts = self._tm_render(self.template_id, self.body, partners)
+        plan = self._tm_plan(partners, needs_consent=self._consent_field(), seen=seen)
+        texts = self._texts_for(partners)
         vals_list = self._tm_sms_vals(
             plan,
             texts,
@@ -544,7 +604,8 @@ class SmsMassMessage(models.Model):
         values = {"last_partner_id": partners[-1:].id or self.last_partner_id}
         if len(partners) < batch_size:
             values["state"] = "done"
-        self.write(values)
+        # Bookkeeping of the cron, whatever the author may write.
+        self.sudo().write(values)
         return len(partners)
 
     def _numbers_already_queued(self, partners):

@@ -128,8 +128,15 @@ class SmsRecipientMixin(models.AbstractModel):
             return "sms_number_format"
         if number in blacklisted:
             return "sms_blacklist"
-        if needs_consent and not partner.text_reminders_allowed:
-            return "tm_no_consent"
+        if needs_consent:
+            # True means the reminders permission; a field name another one.
+            fname = (
+                needs_consent
+                if isinstance(needs_consent, str)
+                else "text_reminders_allowed"
+            )
+            if not partner[fname]:
+                return "tm_no_consent"
         if number in seen:
             return "sms_duplicate"
         return False

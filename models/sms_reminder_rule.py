@@ -39,6 +39,8 @@ class SmsReminderRule(models.Model):
     """
 
     _name = "sms.reminder.rule"
+    _inherit = ["sms.author.mixin"]
+    _tm_authored_fields = ("template_id",)
     _description = "Text Reminder Rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -219,7 +221,14 @@ class SmsReminderRule(models.Model):
         limit = self._batch_size()
         done = remaining = 0
         for rule in self.search([]):
-            rule_done, rule_remaining = rule._run(now, limit)
+            # A rule whose template fails is marked; the other rules proceed.
+            result, error = rule._tm_run_isolated(rule._run, now, limit)
+            if error:
+                rule._tm_record_failure(error)
+                continue
+            if rule.failure_reason:
+                rule.failure_reason = False
+            rule_done, rule_remaining = result
             done += rule_done
             remaining += rule_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -527,7 +536,9 @@ class SmsReminderRule(models.Model):
         gateways = {}
         vals_list = []
         for (document, partner), failure_type in zip(pairs, failure_types, strict=True):
-            company = document._text_reminder_company()
+            # A rule texts for its own company; a manual reminder for the
+            # document's company, else the sender's.
+            company = self.company_id or document._text_reminder_company()
             if company not in gateways:
                 gateways[company] = company.sms_gateway_id
             vals = {
@@ -538,6 +549,7 @@ class SmsReminderRule(models.Model):
                 "res_model": document._name,
                 "res_id": document.id,
                 "gateway_id": gateways[company].id,
+                "company_id": company.id,
                 "state": "outgoing",
             }
             if failure_type:

@@ -22,8 +22,9 @@ class SmsScheduledMessage(models.Model):
     when each occurrence is sent, not when it is planned."""
 
     _name = "sms.scheduled.message"
-    _inherit = ["sms.recipient.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
     _description = "Scheduled Text Message"
+    _tm_authored_fields = ("partner_ids", "numbers", "template_id", "body")
     _order = "state, next_date, id"
     _check_company_auto = True
 
@@ -35,7 +36,12 @@ class SmsScheduledMessage(models.Model):
         "res.users", "Scheduled By", default=lambda self: self.env.user
     )
     state = fields.Selection(
-        [("active", "Active"), ("done", "Done"), ("cancel", "Cancelled")],
+        [
+            ("active", "Active"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("cancel", "Cancelled"),
+        ],
         default="active",
         required=True,
         readonly=True,
@@ -105,7 +111,7 @@ class SmsScheduledMessage(models.Model):
     )
     next_date_local = fields.Char("Next Send", compute="_compute_next_date_local")
     last_sent = fields.Datetime(readonly=True, copy=False)
-    sms_count = fields.Integer("Messages", compute="_compute_sms_count")
+    sms_count = fields.Integer("Texts Sent", compute="_compute_sms_count")
 
     _sql_constraints = [
         ("positive_interval", "CHECK(interval > 0)", "Repeat every 1 or more."),
@@ -194,9 +200,11 @@ class SmsScheduledMessage(models.Model):
     def action_reactivate(self):
         """Start again from the next occurrence still to come."""
         now = fields.Datetime.now()
-        for message in self.filtered(lambda m: m.state == "cancel"):
+        for message in self.filtered(lambda m: m.state in ("cancel", "failed")):
             index = message._next_index_after(message.occurrence, now)
-            message.write({"state": "active", "occurrence": index})
+            message.write(
+                {"state": "active", "occurrence": index, "failure_reason": False}
+            )
 
     def action_view_messages(self):
         self.ensure_one()
@@ -297,12 +305,20 @@ class SmsScheduledMessage(models.Model):
         now = fields.Datetime.now()
         blacklisted = self._tm_blacklisted(self._all_valid_numbers())
         vals_list = []
+        failed = self.browse()
         for message in self:
-            vals_list += message.with_company(message.company_id)._occurrence_vals(
-                blacklisted
+            # As its author, in its company: never with the cron's rights.
+            as_author = message._tm_as_author()
+            vals, error = message._tm_run_isolated(
+                as_author._occurrence_vals, blacklisted
             )
+            if error:
+                message._tm_record_failure(error, {"state": "failed"})
+                failed |= message
+                continue
+            vals_list += vals
         self._tm_create_sms(vals_list)
-        for message in self:
+        for message in self - failed:
             index = message._next_index_after(message.occurrence + 1, now)
             message.occurrence = index
             message.last_sent = now

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL, LazyTranslate, split_every
+from odoo.tools.sql import column_exists, create_column
 
 from ..gateways import OutgoingMessage
 from ..tools.segments import count_segments
@@ -187,6 +188,16 @@ class SmsSms(models.Model):
     gateway_id = fields.Many2one(
         "sms.gateway", "Gateway", index="btree_not_null", ondelete="set null"
     )
+    # The company a text belongs to: its record rules and its gateway.
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        help="The source document's company, else the sender's.",
+    )
     provider_message_id = fields.Char(
         "Provider Message ID", index="btree_not_null", copy=False, readonly=True
     )
@@ -213,6 +224,94 @@ class SmsSms(models.Model):
                 sms.res_model, sms.res_id = message.model, message.res_id
             elif not sms.res_model:
                 sms.res_model, sms.res_id = False, False
+
+    @api.depends("mail_message_id")
+    def _compute_company_id(self):
+        """The source document's company, else the current (sender's) one."""
+        ids_by_model = {}
+        for sms in self:
+            if sms.res_model in self.env and sms.res_id:
+                ids_by_model.setdefault(sms.res_model, set()).add(sms.res_id)
+        company_of = {}
+        for model, ids in ids_by_model.items():
+            if "company_id" in self.env[model]._fields:
+                records = self.env[model].sudo().browse(ids).exists()
+                company_of.update(
+                    ((model, record.id), record.company_id) for record in records
+                )
+        for sms in self:
+            sms.company_id = (
+                sms.company_id
+                or sms.mail_message_id.record_company_id
+                or company_of.get((sms.res_model, sms.res_id))
+                or self.env.company
+            )
+
+    def _auto_init(self):
+        """Create and fill the company column in SQL: computing it through the
+        ORM for a long history would take hours."""
+        new_column = not column_exists(self.env.cr, self._table, "company_id")
+        if new_column:
+            create_column(self.env.cr, self._table, "company_id", "int4")
+        result = super()._auto_init()
+        if new_column:
+            self._backfill_company_id()
+        return result
+
+    def _backfill_company_id(self):
+        """company_id of existing rows: the message's record company, else the
+        source document's, else the author's, else the main company."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "UPDATE sms_sms AS sms SET company_id = message.record_company_id "
+                "FROM mail_message AS message WHERE message.id = sms.mail_message_id "
+                "AND message.record_company_id IS NOT NULL"
+            )
+        )
+        source_model = SQL("COALESCE(sms.res_model, message.model)")
+        cr.execute(
+            SQL(
+                "SELECT DISTINCT %s FROM sms_sms AS sms LEFT JOIN mail_message AS "
+                "message ON message.id = sms.mail_message_id "
+                "WHERE sms.company_id IS NULL",
+                source_model,
+            )
+        )
+        for (model_name,) in cr.fetchall():
+            model = self.env.get(model_name)
+            field = model is not None and model._fields.get("company_id")
+            if not (field and field.store and field.type == "many2one"):
+                continue
+            if not column_exists(cr, model._table, "company_id"):
+                continue
+            cr.execute(
+                SQL(
+                    "UPDATE sms_sms AS sms SET company_id = doc.company_id "
+                    "FROM sms_sms AS row LEFT JOIN mail_message AS message "
+                    "ON message.id = row.mail_message_id, %s AS doc "
+                    "WHERE row.id = sms.id AND sms.company_id IS NULL "
+                    "AND %s = %s AND doc.id = %s",
+                    SQL.identifier(model._table),
+                    SQL("COALESCE(row.res_model, message.model)"),
+                    model_name,
+                    SQL("COALESCE(row.res_id, message.res_id)"),
+                )
+            )
+        cr.execute(
+            SQL(
+                "UPDATE sms_sms AS sms SET company_id = users.company_id "
+                "FROM res_users AS users WHERE users.id = sms.create_uid "
+                "AND sms.company_id IS NULL"
+            )
+        )
+        cr.execute(
+            SQL(
+                "UPDATE sms_sms SET company_id = "
+                "(SELECT id FROM res_company ORDER BY sequence, id LIMIT 1) "
+                "WHERE company_id IS NULL"
+            )
+        )
 
     @api.model
     def _selection_source_ref(self):
@@ -272,8 +371,10 @@ class SmsSms(models.Model):
     def _route_to_gateways(self):
         """Map each row to its gateway (its own, else its company's default).
 
-        Returns {sms.gateway: sms.sms}; rows of companies without a gateway are
-        left out (they go through Odoo IAP).
+        A row's company is its own (its document's, else its sender's), never
+        the company of whoever runs the dispatcher. Returns {sms.gateway:
+        sms.sms}; rows of companies without a gateway are left out (they go
+        through Odoo IAP).
         """
         defaults = {
             gateway.company_id.id: gateway
@@ -286,8 +387,7 @@ class SmsSms(models.Model):
         for sms in self:
             gateway = sms.gateway_id
             if not gateway:
-                company = sms.mail_message_id.record_company_id or self.env.company
-                gateway = defaults.get(company.id)
+                gateway = defaults.get(sms.company_id.id)
                 if not gateway:
                     continue
                 to_assign.setdefault(gateway, []).append(sms.id)

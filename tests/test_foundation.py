@@ -28,13 +28,22 @@ class TestFoundation(TransactionCase):
         self.assertTrue(self._visible(admin, self.config_menu))
 
     def test_employee_texts_but_does_not_configure(self):
-        self.assertTrue(
+        # Texting is given, not implied by being an employee (see the README's
+        # roles): a plain employee neither texts nor configures.
+        self.assertFalse(
             self.employee.has_group("text_messaging.group_text_messaging_user")
         )
-        self.assertFalse(
-            self.employee.has_group("text_messaging.group_text_messaging_manager")
+        self.assertFalse(self._visible(self.employee, self.root_menu))
+        texter = new_test_user(
+            self.env,
+            login="tm_texter",
+            groups="base.group_user,text_messaging.group_text_messaging_user",
         )
-        self.assertFalse(self._visible(self.employee, self.config_menu))
+        self.assertFalse(
+            texter.has_group("text_messaging.group_text_messaging_manager")
+        )
+        self.assertTrue(self._visible(texter, self.root_menu))
+        self.assertFalse(self._visible(texter, self.config_menu))
 
     def test_settings_page_has_the_app(self):
         action = self.env.ref("text_messaging.res_config_settings_action")

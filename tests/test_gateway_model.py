@@ -17,7 +17,11 @@ class TestGatewayModel(TextMessagingCase):
             login="tm_manager",
             groups="base.group_user,text_messaging.group_text_messaging_manager",
         )
-        cls.employee = new_test_user(cls.env, login="tm_user", groups="base.group_user")
+        cls.employee = new_test_user(
+            cls.env,
+            login="tm_user",
+            groups="base.group_user,text_messaging.group_text_messaging_user",
+        )
 
     def test_credentials_are_for_administrators_only(self):
         for user in (self.manager, self.employee):

@@ -307,3 +307,36 @@ class TestMassMessage(TextMessagingCase):
         message.action_send()
         with self.assertRaises(UserError):
             message.unlink()
+
+    # -- marketing: the marketing permission, and how to opt out
+
+    def test_marketing_needs_the_marketing_permission(self):
+        self.small.filtered(lambda p: p.name == "S ok").text_marketing_allowed = True
+        form = self._mass(purpose="marketing", body="Spring offer: -20% on massages")
+        # The reminders permission does not count for marketing.
+        self.assertEqual(form.excluded_no_consent, 3, "S consent, S twice (consent)")
+        self.assertEqual(form.to_send_count, 1)
+        message = form.save()
+        message.action_review()
+        message.action_send()
+        self._enqueue_all(message)
+        rows = self.env["sms.sms"].search([("mass_message_id", "=", message.id)])
+        queued = rows.filtered(lambda r: r.state == "outgoing")
+        self.assertEqual(queued.partner_id.name, "S ok")
+        self.assertEqual(
+            queued.body, "Spring offer: -20% on massages\nReply STOP to opt out."
+        )
+        consent = rows.filtered(lambda r: r.partner_id.name == "S consent")
+        self.assertEqual(consent.failure_type, "tm_no_consent")
+
+    def test_opt_out_footer_once_and_the_companys_own(self):
+        self.company.text_opt_out_footer = "Text STOP to end."
+        texts = self.company._text_with_opt_out_footer(
+            {1: "Offer! Reply stop to opt out", 2: "Offer!"}
+        )
+        self.assertEqual(
+            texts, {1: "Offer! Reply stop to opt out", 2: "Offer!\nText STOP to end."}
+        )
+        self.small.filtered(lambda p: p.name == "S ok").text_marketing_allowed = True
+        form = self._mass(purpose="marketing", body="x" * 150)
+        self.assertEqual(form.segments_per_message, 2, "the footer is counted")

@@ -19,7 +19,7 @@ class TestReminderComposer(ReminderCase):
             login="tm_office",
             name="Olive Office",
             groups="base.group_user,project.group_project_user,"
-            "account.group_account_invoice",
+            "account.group_account_invoice,text_messaging.group_text_messaging_user",
         )
         cls.no_consent = cls._client(
             "Nora No Consent", "+12015550166", "America/New_York", allowed=False

@@ -197,6 +197,7 @@ class SmsCustomMessage(models.TransientModel):
         if not self.partner_ids and not self._typed_numbers():
             raise UserError(self.env._("Choose at least one contact or type a number."))
         self.partner_ids.check_access("read")
+        self._check_company_and_gateway()
         if self.too_long:
             raise UserError(
                 self.env._(
@@ -208,6 +209,23 @@ class SmsCustomMessage(models.TransientModel):
                     gateway=self.gateway_id.display_name,
                 )
             )
+
+    def _check_company_and_gateway(self):
+        """Only a company of the user, and only that company's gateway: the
+        gateway decides whose account (and credit) sends the text."""
+        if self.company_id not in self.env.user.company_ids:
+            raise AccessError(
+                self.env._("You may not send text messages for this company.")
+            )
+        if self.gateway_id:
+            self.gateway_id.check_access("read")
+            if self.gateway_id.company_id != self.company_id:
+                raise UserError(
+                    self.env._(
+                        "The gateway %(gateway)s belongs to another company.",
+                        gateway=self.gateway_id.name,
+                    )
+                )
 
     def _reopen(self):
         return {
@@ -229,7 +247,9 @@ class SmsCustomMessage(models.TransientModel):
             return self._action_schedule()
         plan = self._plan()
         texts = self._tm_render(self.template_id, self.body, self.partner_ids._origin)
-        vals_list = self._tm_sms_vals(plan, texts, "custom", self.gateway_id)
+        vals_list = self._tm_sms_vals(
+            plan, texts, "custom", self.gateway_id, {"company_id": self.company_id.id}
+        )
         sms = self._tm_create_sms(vals_list)
         self.write(
             {

@@ -15,6 +15,7 @@ class SmsGatewayTest(models.TransientModel):
     def action_send(self):
         """Send now, once: the row is kept in the History whatever happens."""
         self.ensure_one()
+        self.gateway_id._check_credentials_access()
         sms = (
             self.env["sms.sms"]
             .sudo()
