@@ -16,8 +16,10 @@ class TestFirstHour(TextMessagingCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.twilio = cls._gateway("twilio", is_default=True)
-        cls.employee = new_test_user(
-            cls.env, login="tm_first_employee", groups="base.group_user"
+        cls.texter = new_test_user(
+            cls.env,
+            login="tm_first_texter",
+            groups="base.group_user,text_messaging.group_text_messaging_user",
         )
 
     def _arch(self, xmlid, model, user=None):
@@ -31,12 +33,12 @@ class TestFirstHour(TextMessagingCase):
         self.assertEqual(
             root.action, self.env.ref("text_messaging.sms_sms_action_history")
         )
-        menus = self.env["ir.ui.menu"].with_user(self.employee).load_menus(False)
+        menus = self.env["ir.ui.menu"].with_user(self.texter).load_menus(False)
         history = self.env.ref("text_messaging.sms_sms_action_history")
         self.assertEqual(
             menus[root.id]["action"],
             f"ir.actions.act_window,{history.id}",
-            "an employee lands on the History, not on a pop-up",
+            "a texting user lands on the History, not on a pop-up",
         )
 
     def test_usage_counts_only_what_the_gateways_sent(self):
@@ -121,8 +123,8 @@ class TestFirstHour(TextMessagingCase):
                 action_id = self.env.ref(f"text_messaging.{action}").id
                 arch = self._arch(xmlid, model)
                 self.assertTrue(arch.xpath(f"//button[@name='{action_id}']"))
-        # An employee (a text messaging user) has it too.
-        arch = self._arch("base.view_partner_form", "res.partner", self.employee)
+        # A texting user (not an administrator) has it too.
+        arch = self._arch("base.view_partner_form", "res.partner", self.texter)
         self.assertTrue(arch.xpath(f"//button[@name='{custom.id}']"))
 
     def test_possible_numbers_are_explained(self):

@@ -24,11 +24,16 @@ class TestSandboxPhone(TextMessagingCase, HttpCase):
         cls.twilio = cls._gateway("twilio")
         cls.manager = new_test_user(
             cls.env,
+            login="tm_phone_admin",
+            groups="base.group_user,base.group_system,"
+            "text_messaging.group_text_messaging_manager",
+        )
+        # A text messaging administrator who is not a Settings administrator
+        # does not see webhook tokens.
+        cls.employee = new_test_user(
+            cls.env,
             login="tm_phone_manager",
             groups="base.group_user,text_messaging.group_text_messaging_manager",
-        )
-        cls.employee = new_test_user(
-            cls.env, login="tm_phone_employee", groups="base.group_user"
         )
 
     def _data(self, user):
@@ -74,7 +79,7 @@ class TestSandboxPhone(TextMessagingCase, HttpCase):
         self._dispatch()
         data = self._data(self.manager)
         gateway = next(g for g in data["gateways"] if g["id"] == self.sandbox.id)
-        self.authenticate("tm_phone_manager", "tm_phone_manager")
+        self.authenticate("tm_phone_admin", "tm_phone_admin")
         response = self.url_open(
             gateway["inbound_path"],
             data=json.dumps(
