@@ -42,8 +42,19 @@
         "wizard/sms_inbound_assign_views.xml",
         "security/sms_consent_security.xml",
         "views/sms_consent_views.xml",
+        "views/sms_sandbox_phone_views.xml",
+        "views/text_messaging_button_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "text_messaging/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "text_messaging/static/tests/tours/**/*",
+        ],
+    },
     "demo": [
         "demo/sms_gateway_demo.xml",
+        "demo/text_messaging_demo.xml",
     ],
 }

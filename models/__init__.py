@@ -17,3 +17,4 @@ from . import sms_template
 from . import sms_scheduled_message
 from . import sms_mass_message
 from . import sms_greeting_rule
+from . import sms_sandbox_phone

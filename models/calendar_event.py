@@ -73,3 +73,13 @@ class CalendarEvent(models.Model):
         if self.allday:
             return rule._format_when(self.start_date, date_only=True)
         return rule._format_when(self.start)
+
+    def _text_reminder_with(self):
+        """ ", with <organizer>" for a client; nothing for the organizer, who
+        would otherwise read their own name."""
+        self.ensure_one()
+        if not self.user_id or self.env.context.get("text_reminder_role") == (
+            "practitioner"
+        ):
+            return ""
+        return self.env._(", with %(name)s", name=self.user_id.name)

@@ -50,7 +50,8 @@ class ProjectTask(models.Model):
         return result
 
     def _text_reminder_manual_records(self):
-        return self
+        """Open tasks only: a done or cancelled task needs no reminder."""
+        return self.filtered(lambda task: task.state not in CLOSED_STATES)
 
     def _text_reminder_kind(self):
         return "pending_task"

@@ -458,6 +458,10 @@ class SmsMassMessage(models.Model):
         )
         self.env.ref("text_messaging.ir_cron_text_messaging_mass")._trigger()
 
+    def action_refresh(self):
+        """Reload the form: its progress is counted when it is read."""
+        return True
+
     def action_cancel(self):
         """Stop: recipients not queued yet are not sent to, and rows still
         waiting in the queue are cancelled with the reason. What was sent

@@ -34,6 +34,10 @@ DUPLICATE_EXPLANATION = _lt(
     "Not sent: the same number was already a recipient of this send, so it gets "
     "the message only once."
 )
+TYPED_NUMBER_EXPLANATION = _lt(
+    "Not sent: the typed number is not a valid phone number. Type it in "
+    "international format (e.g. +1 212 555 0123), then send again."
+)
 NUMBER_SEPARATORS = re.compile(r"[,;\n]+")
 
 
@@ -152,7 +156,11 @@ class SmsRecipientMixin(models.AbstractModel):
         )
 
     @api.model
-    def _tm_explain(self, failure_type):
+    def _tm_explain(self, failure_type, typed=False):
+        """Why a recipient was skipped; ``typed``: a number typed in the wizard
+        (no contact to correct)."""
+        if typed and failure_type == "sms_number_format":
+            return self.env._(TYPED_NUMBER_EXPLANATION)
         if failure_type == "sms_duplicate":
             return self.env._(DUPLICATE_EXPLANATION)
         return self.env["sms.sms"]._explain(failure_type)
@@ -228,12 +236,13 @@ class SmsRecipientMixin(models.AbstractModel):
                 **(extra or {}),
             }
             if recipient.skip:
-                if recipient.skip not in explanations:
-                    explanations[recipient.skip] = self._tm_explain(recipient.skip)
+                key = (recipient.skip, not recipient.partner)
+                if key not in explanations:
+                    explanations[key] = self._tm_explain(*key)
                 vals.update(
                     state="canceled",
                     failure_type=recipient.skip,
-                    failure_explanation=explanations[recipient.skip],
+                    failure_explanation=explanations[key],
                 )
             vals_list.append(vals)
         return vals_list

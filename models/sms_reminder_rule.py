@@ -478,39 +478,51 @@ class SmsReminderRule(models.Model):
         placeholders read the time zone from the context. A ``body`` that is not
         the template's own text is rendered as typed (restricted rendering)."""
         groups = defaultdict(list)
+        keys = {}
+        practitioners = self._practitioners(pairs)
         for document, partner in pairs:
             company = document._text_reminder_company()
             key = (
                 self._recipient_lang(partner, company),
                 self._recipient_tz(partner, company),
+                "practitioner"
+                if partner in practitioners.get(document.id, ())
+                else "client",
             )
+            keys[document.id, partner.id] = key
             groups[key].append(document.id)
         model = pairs[0][0]._name if pairs else False
         rendered = {}
-        for (lang, tz), res_ids in groups.items():
+        for (lang, tz, role), res_ids in groups.items():
             res_ids = list(dict.fromkeys(res_ids))
             if body is None:
-                texts = template.with_context(tz=tz)._render_field(
-                    "body", res_ids, set_lang=lang
-                )
+                texts = template.with_context(
+                    tz=tz, text_reminder_role=role
+                )._render_field("body", res_ids, set_lang=lang)
             else:
                 texts = (
                     self.env["mail.render.mixin"]
-                    .with_context(lang=lang, tz=tz)
+                    .with_context(lang=lang, tz=tz, text_reminder_role=role)
                     ._render_template(body, model, res_ids)
                 )
             for res_id in res_ids:
-                rendered[res_id, lang, tz] = self._clean_text(texts[res_id])
-        result = {}
-        for document, partner in pairs:
-            company = document._text_reminder_company()
-            key = (
-                document.id,
-                self._recipient_lang(partner, company),
-                self._recipient_tz(partner, company),
-            )
-            result[document.id, partner.id] = rendered[key]
-        return result
+                rendered[res_id, lang, tz, role] = self._clean_text(texts[res_id])
+        return {
+            (document.id, partner.id): rendered[
+                (document.id, *keys[document.id, partner.id])
+            ]
+            for document, partner in pairs
+        }
+
+    @api.model
+    def _practitioners(self, pairs):
+        """{document id: practitioner partners} of the documents of ``pairs``:
+        texts to them are rendered with ``text_reminder_role="practitioner"``,
+        so that they are not named to themselves."""
+        if not pairs:
+            return {}
+        documents = pairs[0][0].browse({document.id for document, _p in pairs})
+        return documents._text_reminder_recipients("practitioner")
 
     @api.model
     def _clean_text(self, text):

@@ -43,7 +43,7 @@ EXPLANATIONS = {
     ),
     "sms_number_format": _lt(
         "The phone number is not valid. Correct it on the contact (international "
-        "format, e.g. +1 555 123 4567), then resend."
+        "format, e.g. +1 212 555 0123), then resend."
     ),
     "sms_blacklist": _lt(
         "The recipient opted out of text messages (replied STOP), so nothing was "

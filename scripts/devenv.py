@@ -8,6 +8,7 @@ before any dependency is installed.
 
 import getpass
 import hashlib
+import importlib
 import os
 import shutil
 import subprocess
@@ -84,22 +85,38 @@ def probe_odoo():
     return int(major), Path(path)
 
 
+def odoo_requirements(text):
+    """Odoo's requirements.txt, adapted to a plain machine: python-ldap (only for
+    auth_ldap, needs LDAP headers) is skipped, and psycopg2, which compiles against
+    libpq headers, becomes psycopg2-binary at the same version (a wheel)."""
+    wanted = []
+    for line in text.splitlines():
+        name = line.split("==")[0].split(";")[0].strip().lower()
+        if name == "python-ldap":
+            continue
+        if name == "psycopg2":
+            line = "psycopg2-binary" + line[len("psycopg2") :]
+        wanted.append(line)
+    return "\n".join(wanted) + "\n"
+
+
+def install_build_tools():
+    """What ``pip install --no-build-isolation`` needs and a fresh venv lacks."""
+    if not pip_install("wheel", BUILD_CONSTRAINT.strip()):
+        raise SetupError("pip could not install wheel and setuptools<80.")
+
+
 def install_odoo_source(src):
     """pip-install an Odoo 18 source tree (its requirements, then Odoo itself)."""
     src = Path(src).expanduser().resolve()
     if not (src / "odoo" / "release.py").is_file():
         raise SetupError(f"{src} is not an Odoo source tree (no odoo/release.py).")
+    install_build_tools()
     requirements = src / "requirements.txt"
     if requirements.is_file():
-        # python-ldap is only for auth_ldap and needs system headers: skip it.
-        wanted = [
-            line
-            for line in requirements.read_text().splitlines()
-            if "python-ldap" not in line
-        ]
         STATE.mkdir(exist_ok=True)
         filtered = STATE / "odoo-requirements.txt"
-        filtered.write_text("\n".join(wanted) + "\n")
+        filtered.write_text(odoo_requirements(requirements.read_text()))
         if not pip_install("-r", str(filtered), quiet=False):
             raise SetupError(f"pip could not install Odoo's requirements from {src}.")
     if not pip_install("--no-deps", "--no-build-isolation", "-e", str(src)):
@@ -164,15 +181,55 @@ def odoo_addons_paths(package_dir):
 
 
 def _pg_ready():
-    try:
-        import psycopg2
-    except ImportError:
+    """True when PostgreSQL accepts a connection to the ``postgres`` database.
+
+    Asks ``psql`` (or ``pg_isready``) when installed, so that the check works before
+    psycopg2 arrives with Odoo's requirements; falls back to psycopg2 when present.
+    """
+    if shutil.which("psql"):
+        proc = subprocess.run(
+            ["psql", "-d", "postgres", "-tAc", "SELECT 1"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+        )
+        return proc.returncode == 0
+    if shutil.which("pg_isready"):
+        proc = subprocess.run(
+            ["pg_isready", "-d", "postgres", "-t", "5"],
+            capture_output=True,
+            check=False,
+        )
+        return proc.returncode == 0
+    psycopg2 = _import_psycopg2()
+    if psycopg2 is None:
         return False
     try:
         psycopg2.connect(dbname="postgres", connect_timeout=5).close()
     except psycopg2.OperationalError:
         return False
     return True
+
+
+def _import_psycopg2():
+    """psycopg2, or None; sees a package pip installed after this process started."""
+    importlib.invalidate_caches()
+    try:
+        import psycopg2  # noqa: PLC0415
+    except ImportError:
+        return None
+    return psycopg2
+
+
+def _psycopg2():
+    psycopg2 = _import_psycopg2()
+    if psycopg2 is None:
+        raise SetupError(
+            "psycopg2 is not installed: run `python3 scripts/start.py` once (it "
+            "installs Odoo's requirements), or `pip install psycopg2-binary`."
+        )
+    return psycopg2
 
 
 def ensure_postgres(start=True):
@@ -206,8 +263,8 @@ def ensure_postgres(start=True):
 
 
 def drop_database(name):
-    import psycopg2
-    from psycopg2 import sql
+    psycopg2 = _psycopg2()
+    from psycopg2 import sql  # noqa: PLC0415
 
     conn = psycopg2.connect(dbname="postgres")
     conn.autocommit = True
@@ -221,7 +278,7 @@ def drop_database(name):
 
 
 def database_exists(name):
-    import psycopg2
+    psycopg2 = _psycopg2()
 
     conn = psycopg2.connect(dbname="postgres")
     with conn.cursor() as cr:

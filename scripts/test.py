@@ -14,7 +14,9 @@ Steps, each counted in the final `N passed, N failed` line:
 4. Odoo's own SMS suites (scripts/odoo_suites.py) in a second database,
    <TM_TEST_DB>_odoo, where their modules and the addon are installed and the
    company stays on Odoo IAP: each test counts, allowed deviations aside.
-Fails (exit 2) when Odoo 18 or PostgreSQL is missing, saying what to do.
+Installs Chromium (Debian's package) for the browser tours when no browser is
+found; fails clearly when it cannot. Installs Odoo 18 like start.py when it is not
+importable (ODOO_SRC); fails (exit 2) when PostgreSQL is missing, saying what to do.
 Environment: TM_TEST_DB (default text_messaging_test), TM_TEST_PORT (HTTP port of
 the test server, default 8169), so that several runs can share a machine.
 """
@@ -22,6 +24,7 @@ the test server, default 8169), so that several runs can share a machine.
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -192,12 +195,33 @@ def run_odoo_suites(report, config, db):
         f"{counts['deviations']} allowed deviations (scripts/odoo_suites.py); "
         f"install {installed - started:.0f} s, tests {tests_time:.0f} s"
     )
+def ensure_chromium(report):
+    """The tours (tests/test_tours.py) run in headless Chromium: install Debian's
+    package when no browser is found, and fail clearly when that is impossible."""
+    browsers = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+    if any(shutil.which(name) for name in browsers):
+        return True
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        devenv.say("Chromium is missing (needed by the browser tours): installing it")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if devenv.run(["apt-get", "update", "-q"], env=env).returncode == 0:
+            devenv.run(["apt-get", "install", "-y", "-q", "chromium"], env=env)
+    found = any(shutil.which(name) for name in browsers)
+    report.check(
+        "Chromium for the browser tours",
+        found,
+        ""
+        if found
+        else " (not found and could not be installed: run `apt-get install chromium` "
+        "as root, or install Google Chrome)",
+    )
+    return found
 
 
 def main():
     db = os.environ.get("TM_TEST_DB", "text_messaging_test")
     try:
-        package_dir = devenv.find_odoo(allow_install=False)
+        package_dir = devenv.find_odoo(allow_install=True)
         devenv.ensure_postgres(start=True)
     except devenv.SetupError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -209,6 +233,7 @@ def main():
     config = devenv.write_config("test", package_dir, db_name=db, http_port=port)
 
     report = Report()
+    ensure_chromium(report)
     devenv.drop_database(db)
     odoo = devenv.odoo_command(config, "-d", db, "--stop-after-init")
     if odoo_step(report, "install", odoo, "-i", devenv.ADDON):

@@ -12,3 +12,6 @@ from . import test_mass_message
 from . import test_greetings
 from . import test_stock_sms
 from . import test_stock_sms_modules
+from . import test_tours
+from . import test_first_hour
+from . import test_sandbox_phone

@@ -231,3 +231,61 @@ class TestCustomMessage(TextMessagingCase):
         wizard = form.save()
         wizard.action_send()
         self.assertEqual(wizard.scheduled_message_id.user_id, user)
+
+    def test_too_long_text_is_refused_in_the_wizard(self):
+        self.twilio.max_segments = 1
+        form = self._form([self.bob], body="y" * 161)
+        self.assertTrue(form.too_long)
+        wizard = form.save()
+        with self.assertRaisesRegex(UserError, "2 segments, more than the 1"):
+            wizard.action_send()
+        self.assertEqual(wizard.state, "draft")
+        self.assertFalse(wizard.sms_ids)
+        self.assertFalse(
+            self.env["sms.sms"].search([("partner_id", "=", self.bob.id)]),
+            "nothing queued: it would only be refused as Message Too Long",
+        )
+
+    @freeze_time("2025-03-07 19:20:00")  # 14:20 in New York
+    def test_send_later_defaults_to_the_next_hour(self):
+        form = self._form([self.bob])
+        form.send_mode = "later"
+        self.assertEqual(form.schedule_date, date(2025, 3, 7))
+        self.assertEqual(form.schedule_time, 15.0, "15:00 New York, in the future")
+        wizard = form.save()
+        wizard.action_send()
+        self.assertEqual(
+            wizard.scheduled_message_id.next_date, datetime(2025, 3, 7, 20, 0)
+        )
+
+    @freeze_time("2025-03-07 04:30:00")  # 23:30 the day before in New York
+    def test_send_later_default_crosses_midnight(self):
+        form = self._form([self.bob])
+        self.assertEqual(form.schedule_date, date(2025, 3, 7))
+        self.assertEqual(form.schedule_time, 0.0)
+
+    def test_typed_invalid_number_is_explained_as_typed(self):
+        wizard = self._form([self.invalid], numbers="12345").save()
+        wizard.action_send()
+        typed = wizard.sms_ids.filtered(lambda sms: not sms.partner_id)
+        contact = wizard.sms_ids - typed
+        self.assertEqual(typed.failure_type, "sms_number_format")
+        self.assertIn("typed number", typed.failure_explanation)
+        self.assertNotIn("on the contact", typed.failure_explanation)
+        self.assertIn("on the contact", contact.failure_explanation)
+        self.assertIn("typed number", wizard.summary)
+
+    def test_example_numbers_are_valid(self):
+        """The numbers the wizard and the explanations give as examples are
+        themselves accepted."""
+        arch = self.env.ref("text_messaging.sms_custom_message_view_form").arch
+        placeholder = arch.split('name="numbers" placeholder="')[1].split('"')[0]
+        explanation = self.env["sms.sms"]._explain("sms_number_format")
+        example = explanation.split("e.g. ")[1].split(")")[0]
+        numbers = self.env["sms.custom.message"]._tm_split_numbers(placeholder)
+        for number in [*numbers, example]:
+            with self.subTest(number=number):
+                _formatted, validity = self.env["res.partner"]._text_number_check(
+                    number, self.env.ref("base.us")
+                )
+                self.assertEqual(validity, "valid")

@@ -113,6 +113,7 @@ class TestReminderComposer(ReminderCase):
         with self._at("2025-03-04 12:00:00"):
             event = self._event("2025-03-04 16:00:00", self.client)
         form = self._composer(event)
+        form.edit_body = True
         form.body = "See you soon!"
         self.assertIn("See you soon!", form.preview)
         composer = form.save()
@@ -126,6 +127,7 @@ class TestReminderComposer(ReminderCase):
         with self._at("2025-03-04 12:00:00"):
             event = self._event("2025-03-04 16:00:00", self.client)
         form = self._composer(event)
+        form.edit_body = True
         form.body = "See you at {{ object.location.upper() }}!"
         self.assertIn("Mail Template Editor", form.preview)
         with self.assertRaises(AccessError):
@@ -136,6 +138,7 @@ class TestReminderComposer(ReminderCase):
                 active_model="calendar.event", active_ids=event.ids
             )
         )
+        admin_form.edit_body = True
         admin_form.body = "See you at {{ object.location.upper() }}!"
         admin_form.save().action_send()
         self.assertEqual(
@@ -190,6 +193,67 @@ class TestReminderComposer(ReminderCase):
             composer.summary,
             "2 reminder(s) queued. 1 document(s) have nobody to remind.",
         )
+
+    def test_the_composer_shows_rendered_texts(self):
+        with self._at("2025-03-04 12:00:00"):
+            event = self._event("2025-03-04 16:00:00", self.client)
+        form = self._composer(event)
+        self.assertFalse(form.edit_body, "the template's text is not shown raw")
+        self.assertIn("{{", form.body)
+        self.assertIn("Reminder: Therapy on Mar 4, 2025 at 11:00 AM", form.preview)
+        self.assertNotIn("{{", form.preview)
+        view = self.env.ref("text_messaging.sms_reminder_composer_view_form")
+        self.assertIn('name="body" placeholder="Your reminder"', view.arch)
+        self.assertIn('invisible="not edit_body"', view.arch)
+
+    def test_the_organizer_is_not_named_to_himself(self):
+        with self._at("2025-03-04 12:00:00"):
+            event = self._event("2025-03-04 16:00:00", self.client)
+        form = self._composer(event)
+        form.recipients = "both"
+        form.save().action_send()
+        sms = self._reminders(event, kind="manual_reminder")
+        to_client = sms.filtered(lambda s: s.partner_id == self.client)
+        to_organizer = sms.filtered(
+            lambda s: s.partner_id == self.practitioner.partner_id
+        )
+        self.assertEqual(
+            to_client.body,
+            "Reminder: Therapy on Mar 4, 2025 at 11:00 AM, " "Main office, with Dr Bo.",
+        )
+        self.assertEqual(
+            to_organizer.body,
+            "Reminder: Therapy on Mar 4, 2025 at 10:00 AM, Main office.",
+            "Dr Bo is not told the session is with Dr Bo",
+        )
+
+    def test_task_without_deadline_and_closed_tasks(self):
+        project = self.env["project.project"].create({"name": "Intake"})
+        open_task, done_task = self.env["project.task"].create(
+            [
+                {
+                    "name": "Call back",
+                    "project_id": project.id,
+                    "partner_id": self.client.id,
+                },
+                {
+                    "name": "Sign the form",
+                    "project_id": project.id,
+                    "partner_id": self.client.id,
+                    "date_deadline": "2025-03-05 20:00:00",
+                    "state": "1_done",
+                },
+            ]
+        )
+        composer = self._composer(open_task).save()
+        composer.action_send()
+        self.assertEqual(
+            self._reminders(open_task, kind="manual_reminder").body,
+            "Reminder: Call back (Intake).",
+            "no 'is due on .' without a deadline",
+        )
+        with self.assertRaisesRegex(UserError, "open tasks only"):
+            self._composer(done_task)
 
     def _post_invoice(self, due):
         move = self.env["account.move"].create(

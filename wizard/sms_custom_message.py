@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -55,8 +58,8 @@ class SmsCustomMessage(models.TransientModel):
     send_mode = fields.Selection(
         [("now", "Now"), ("later", "Later")], "Send", default="now", required=True
     )
-    schedule_date = fields.Date("On", default=fields.Date.context_today)
-    schedule_time = fields.Float("At", default=9.0)
+    schedule_date = fields.Date("On", default=lambda self: self._default_schedule()[0])
+    schedule_time = fields.Float("At", default=lambda self: self._default_schedule()[1])
     tz = fields.Selection(
         _tz_get, "Time Zone", default=lambda self: self._tm_company_tz()
     )
@@ -102,6 +105,14 @@ class SmsCustomMessage(models.TransientModel):
     scheduled_message_id = fields.Many2one(
         "sms.scheduled.message", "Scheduled Message", readonly=True
     )
+
+    @api.model
+    def _default_schedule(self):
+        """(date, hour) of the next full hour in the company's time zone, so that
+        "Later" never starts in the past."""
+        tz = pytz.timezone(self._tm_company_tz())
+        now = datetime.now(tz) + timedelta(hours=1)
+        return now.date(), float(now.hour)
 
     @api.model
     def _default_partners(self):
@@ -187,6 +198,17 @@ class SmsCustomMessage(models.TransientModel):
             raise UserError(self.env._("Choose at least one contact or type a number."))
         self.partner_ids.check_access("read")
         self._check_company_and_gateway()
+        if self.too_long:
+            raise UserError(
+                self.env._(
+                    "This text needs %(segments)s segments, more than the "
+                    "%(maximum)s the gateway %(gateway)s allows: it would be refused. "
+                    "Shorten it.",
+                    segments=self.segments,
+                    maximum=self.max_segments,
+                    gateway=self.gateway_id.display_name,
+                )
+            )
 
     def _check_company_and_gateway(self):
         """Only a company of the user, and only that company's gateway: the
@@ -313,7 +335,7 @@ class SmsCustomMessage(models.TransientModel):
                 % (
                     recipient.partner.display_name or "",
                     recipient.number or "",
-                    self._tm_explain(recipient.skip),
+                    self._tm_explain(recipient.skip, typed=not recipient.partner),
                 )
                 for recipient in skipped
             )

@@ -53,6 +53,11 @@ class SmsReminderComposer(models.TransientModel):
     body = fields.Text(
         "Message", compute="_compute_body", store=True, readonly=False, required=True
     )
+    edit_body = fields.Boolean(
+        "Edit the Text",
+        help="The text is a template: its placeholders are filled in for each "
+        "recipient, as the preview shows.",
+    )
     preview = fields.Html(compute="_compute_preview", sanitize=False)
     send_count = fields.Integer("To send", compute="_compute_preview")
     skip_count = fields.Integer("To skip", compute="_compute_preview")
@@ -79,7 +84,7 @@ class SmsReminderComposer(models.TransientModel):
                 raise UserError(
                     self.env._(
                         "None of these documents can get a text reminder (invoices: "
-                        "customer invoices only)."
+                        "customer invoices only; tasks: open tasks only)."
                     )
                 )
             result["res_model"] = res_model
