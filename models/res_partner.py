@@ -185,30 +185,27 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        log = not self.env.context.get("text_consent_logged")
         changes = [
             (kind, self.filtered(lambda p, f=fname: p[f] != bool(vals[f])), vals[fname])
             for kind, fname in CONSENT_FIELDS.items()
-            if fname in vals
+            if fname in vals and log
         ]
-        self._text_consent_write(vals)
+        if vals.get("text_reminders_allowed"):
+            # Granting: the records that already have the permission keep its date.
+            granted = self.filtered("text_reminders_allowed")
+            if granted:
+                super(ResPartner, granted).write(vals)
+            granting = self - granted
+            if granting:
+                super(ResPartner, granting).write(self._text_reminders_vals(vals))
+        else:
+            super().write(self._text_reminders_vals(vals))
         channel = self._text_consent_channel(vals)
         for kind, changed, value in changes:
             if changed:
-                changed._text_consent_log(
-                    kind, "grant" if value else "withdraw", channel
-                )
-        return True
-
-    def _text_consent_write(self, vals):
-        if not vals.get("text_reminders_allowed"):
-            return super().write(self._text_reminders_vals(vals))
-        # Granting: the records that already have the permission keep its date.
-        granted = self.filtered("text_reminders_allowed")
-        if granted:
-            super(ResPartner, granted).write(vals)
-        granting = self - granted
-        if granting:
-            super(ResPartner, granting).write(self._text_reminders_vals(vals))
+                action = "grant" if value else "withdraw"
+                changed._text_consent_log(kind, action, channel)
         return True
 
     def action_view_text_messages(self):
@@ -437,7 +434,8 @@ class ResPartner(models.Model):
             vals = {fname: value}
             if kind == "reminders" and value:
                 vals["text_reminders_source"] = "text_reply"
-            changed._text_consent_write(vals)
+            # The ledger entries carry each reply's own words: logged here.
+            changed.with_context(text_consent_logged=True).write(vals)
             changed._text_consent_log(
                 kind,
                 "grant" if value else "withdraw",

@@ -104,7 +104,7 @@ class SmsConsent(models.Model):
             )
         return buffer.getvalue().encode("utf-8-sig")
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(
             self.env._(
                 "Consent entries cannot be changed: record a new grant or "

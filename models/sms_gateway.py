@@ -246,6 +246,7 @@ class SmsGateway(models.Model):
                 )
             )
         self.check_access("write")
+
     def unlink(self):
         self.env.registry.clear_cache()  # _default_gateway_by_company
         return super().unlink()

@@ -195,6 +195,8 @@ def run_odoo_suites(report, config, db):
         f"{counts['deviations']} allowed deviations (scripts/odoo_suites.py); "
         f"install {installed - started:.0f} s, tests {tests_time:.0f} s"
     )
+
+
 def ensure_chromium(report):
     """The tours (tests/test_tours.py) run in headless Chromium: install Debian's
     package when no browser is found, and fail clearly when that is impossible."""
