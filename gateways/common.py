@@ -1,0 +1,78 @@
+"""Primitives shared by the gateway adapters (pure Python, no ORM):
+failure codes, number checks and the message/result records."""
+
+import re
+from dataclasses import dataclass
+
+FAILURE_CODES = (
+    "invalid_number",
+    "opted_out",
+    "insufficient_credit",
+    "authentication",
+    "rate_limited",
+    "rejected",
+    "server_error",
+    "unknown",
+)
+OUTCOMES = ("accepted", "failed", "unknown")
+
+E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
+ALNUM_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")
+ALNUM_SPACES_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+_REDACTED = "[redacted]"
+
+
+def is_e164(value):
+    return bool(E164_RE.match(value or ""))
+
+
+def is_short_code(value):
+    return bool(SHORT_CODE_RE.match(value or ""))
+
+
+def is_alphanumeric_id(value, spaces=False):
+    """1 to 11 letters and digits (and spaces if allowed), at least one letter."""
+    pattern = ALNUM_SPACES_RE if spaces else ALNUM_RE
+    return bool(pattern.match(value or ""))
+
+
+def to_float(value):
+    """Float from a provider's number or numeric string, else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_int(value):
+    number = to_float(value)
+    return int(number) if number is not None else None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    uuid: str  # our reference, 32 hex chars
+    number: str  # destination, E.164 "+15551234567"
+    body: str
+    sender: str = ""  # optional per-message sender; else config["sender"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    uuid: str
+    outcome: str  # "accepted" | "failed" | "unknown"
+    provider_id: str = ""
+    failure_code: str = ""  # one of FAILURE_CODES when outcome != "accepted"
+    detail: str = ""  # the provider's own words; never credentials
+    retryable: bool = False  # True only when the provider surely did not accept
+    retry_after: float | None = None  # seconds, from Retry-After when present
+    segments: int | None = None  # as reported by the provider
+    price: float | None = None  # as reported by the provider
+
+
+class GatewayError(Exception):
+    """Plain-language problem (test_connection, configuration)."""
