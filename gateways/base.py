@@ -10,6 +10,7 @@ accept it; when it may have been accepted the outcome is ``unknown``.
 import email.utils
 import logging
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -28,11 +29,13 @@ from .common import (  # noqa: F401 (re-exported for the adapters)
     OUTCOMES,
     SHORT_CODE_RE,
     GatewayError,
+    LookupResult,
     OutgoingMessage,
     SendResult,
     is_alphanumeric_id,
     is_e164,
     is_short_code,
+    sentence,
     to_float,
     to_int,
 )
@@ -193,11 +196,24 @@ class Gateway(WebhookMixin):
             detail=self.redact(detail),
         )
 
+    def skipped(self, message):
+        """The request was not made (refused by ``before_request``)."""
+        return SendResult(uuid=message.uuid, outcome="skipped")
+
     # ------------------------------------------------------------------
     # sending
     # ------------------------------------------------------------------
-    def send(self, messages):
-        """Send ``messages``; return one SendResult per message, same order."""
+    def send(self, messages, before_request=None):
+        """Send ``messages``; return one SendResult per message, same order.
+
+        ``before_request(messages)``, when given, is called in the calling
+        thread right before each provider request starts (one call per
+        request, with the messages it carries), while the requests already
+        started run in worker threads. It may wait (rate limit) and record
+        that the messages are about to leave. When it returns False, that
+        request and every later one are not made: their messages get a
+        ``skipped`` result. Throttling is then the caller's business.
+        """
         messages = list(messages)
         results = [None] * len(messages)
         missing = self.missing_credentials()
@@ -218,7 +234,7 @@ class Gateway(WebhookMixin):
                 pending.append((index, message))
         batches = list(self._batches(pending))
         for batch, batch_results in zip(
-            batches, self._run_batches(batches), strict=True
+            batches, self._run_batches(batches, before_request), strict=True
         ):
             for (index, _message), result in zip(batch, batch_results, strict=True):
                 results[index] = result
@@ -242,7 +258,7 @@ class Gateway(WebhookMixin):
         for start in range(0, len(pending), size):
             yield pending[start : start + size]
 
-    def _run_batches(self, batches):
+    def _run_batches(self, batches, before_request=None):
         def run(batch):
             messages = [message for _index, message in batch]
             try:
@@ -255,6 +271,8 @@ class Gateway(WebhookMixin):
                     self.unknown(message, "unknown", detail) for message in messages
                 ]
 
+        if before_request is not None:
+            return self._run_scheduled(batches, run, before_request)
         workers = min(self.max_concurrency, len(batches))
         if workers <= 1:
             return [run(batch) for batch in batches]
@@ -262,6 +280,39 @@ class Gateway(WebhookMixin):
             max_workers=workers, thread_name_prefix=f"sms-{self.provider}"
         ) as executor:
             return list(executor.map(run, batches))
+
+    def _run_scheduled(self, batches, run, before_request):
+        """Run ``batches`` with bounded concurrency, each request starting only
+        once ``before_request`` allowed it (called here, in this thread)."""
+        results = [None] * len(batches)
+        if not batches:
+            return results
+        workers = min(self.max_concurrency, len(batches))
+        slots = threading.Semaphore(workers)
+        futures = {}
+        stopped = False
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"sms-{self.provider}"
+        ) as executor:
+            for index, batch in enumerate(batches):
+                messages = [message for _index, message in batch]
+                slots.acquire()
+                if not stopped:
+                    try:
+                        stopped = before_request(messages) is False
+                    except Exception:
+                        _logger.exception("%s: before_request failed", self.label)
+                        stopped = True
+                if stopped:
+                    slots.release()
+                    results[index] = [self.skipped(message) for message in messages]
+                    continue
+                future = executor.submit(run, batch)
+                future.add_done_callback(lambda _future: slots.release())
+                futures[index] = future
+            for index, future in futures.items():
+                results[index] = future.result()
+        return results
 
     def _throttle(self, count):
         if self.limiter:
@@ -453,7 +504,9 @@ class Gateway(WebhookMixin):
             )
         if status >= 500:
             return self.unknown(
-                message, "server_error", detail + " The message may have been accepted."
+                message,
+                "server_error",
+                sentence(detail) + " The message may have been accepted.",
             )
         if 300 <= status < 400 or status < 200:
             return self.failed(message, "unknown", detail)
@@ -466,6 +519,44 @@ class Gateway(WebhookMixin):
             retryable=retryable,
             retry_after=self._retry_after(response) if retryable else None,
         )
+
+    # ------------------------------------------------------------------
+    # unknown outcomes: ask the provider
+    # ------------------------------------------------------------------
+    # True when the provider can list the messages it took (see lookup).
+    supports_lookup = False
+
+    def lookup(self, messages, sent_after):
+        """What the provider knows of ``messages`` (sent at or after unix time
+        ``sent_after``, outcome unknown): one LookupResult per message.
+
+        Providers without a way to find a message they may have taken answer
+        ``found=None`` (a person decides). Never raises.
+        """
+        results = []
+        for message in messages:
+            try:
+                result = self._lookup_one(message, sent_after)
+            except requests.RequestException as exc:
+                result = LookupResult(
+                    message.uuid,
+                    None,
+                    detail=self.redact(
+                        f"{self.label} could not be asked ({type(exc).__name__})."
+                    ),
+                )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                result = LookupResult(
+                    message.uuid,
+                    None,
+                    detail=f"{self.label}'s answer to the lookup could not be read.",
+                )
+            results.append(result)
+        return results
+
+    def _lookup_one(self, message, sent_after):
+        """LookupResult for one message (may raise requests/parsing errors)."""
+        return LookupResult(message.uuid, None)
 
     # ------------------------------------------------------------------
     # connection test and sender rules

@@ -14,7 +14,9 @@ FAILURE_CODES = (
     "server_error",
     "unknown",
 )
-OUTCOMES = ("accepted", "failed", "unknown")
+# "skipped": the caller's ``before_request`` refused the request (time budget
+# spent): the message never left, it can simply be sent later.
+OUTCOMES = ("accepted", "failed", "unknown", "skipped")
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
@@ -36,6 +38,12 @@ def is_alphanumeric_id(value, spaces=False):
     """1 to 11 letters and digits (and spaces if allowed), at least one letter."""
     pattern = ALNUM_SPACES_RE if spaces else ALNUM_RE
     return bool(pattern.match(value or ""))
+
+
+def sentence(text):
+    """``text`` ending with a full stop (or its own final punctuation)."""
+    text = str(text or "").rstrip()
+    return text if not text or text[-1] in ".!?…" else text + "."
 
 
 def to_float(value):
@@ -64,7 +72,7 @@ class OutgoingMessage:
 @dataclass(frozen=True)
 class SendResult:
     uuid: str
-    outcome: str  # "accepted" | "failed" | "unknown"
+    outcome: str  # "accepted" | "failed" | "unknown" | "skipped"
     provider_id: str = ""
     failure_code: str = ""  # one of FAILURE_CODES when outcome != "accepted"
     detail: str = ""  # the provider's own words; never credentials
@@ -72,6 +80,20 @@ class SendResult:
     retry_after: float | None = None  # seconds, from Retry-After when present
     segments: int | None = None  # as reported by the provider
     price: float | None = None  # as reported by the provider
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What the provider says about a message whose send outcome is unknown.
+
+    ``found`` True: the provider has it (``provider_id``); False: the provider
+    surely has no such message, it may be sent again; None: it cannot tell.
+    """
+
+    uuid: str
+    found: bool | None
+    provider_id: str = ""
+    detail: str = ""
 
 
 class GatewayError(Exception):

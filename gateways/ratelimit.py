@@ -1,7 +1,28 @@
-"""In-process rate limiter of the adapters (pure Python, no ORM)."""
+"""Rate limiting (pure Python, no ORM).
+
+:func:`gcra_reserve` is the algorithm: a token bucket in its GCRA form, whose
+whole state is one number, the theoretical arrival time (TAT) of the next
+token. :class:`RateLimiter` keeps that state in the process (adapters used on
+their own); the Odoo dispatcher keeps it in a PostgreSQL row per gateway, so
+the limit holds across slices, worker processes and servers.
+"""
 
 import threading
 import time
+
+
+def gcra_reserve(tat, now, tokens, rate, tolerance=0.0):
+    """Book ``tokens`` at ``rate`` per second on a bucket whose state is ``tat``.
+
+    ``tat`` and ``now`` are seconds on one clock (``tat`` 0 for a new bucket),
+    ``tolerance`` the seconds of burst allowed after an idle period. Returns
+    ``(new_tat, start)``: the caller may send at ``start`` (never before
+    ``now``), and stores ``new_tat``. Over any period T at most
+    ``rate * (T + tolerance) + tokens`` tokens are granted.
+    """
+    interval = 1.0 / float(rate)
+    start = max(now, tat - tolerance)
+    return max(tat, start) + tokens * interval, start
 
 
 class RateLimiter:
@@ -23,8 +44,9 @@ class RateLimiter:
         """Book ``tokens``; return how many seconds the caller must wait."""
         with self._lock:
             now = time.monotonic()
-            start = max(now, self._next - self.tolerance)
-            self._next = max(self._next, start) + tokens * self.interval
+            self._next, start = gcra_reserve(
+                self._next, now, tokens, self.rate, self.tolerance
+            )
         return start - now
 
     def acquire(self, tokens=1):

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL, LazyTranslate, split_every
 
+from ..gateways.common import sentence
 from ..tools.segments import count_segments
 
 _lt = LazyTranslate(__name__)
@@ -298,12 +299,15 @@ class SmsSms(models.Model):
     # ------------------------------------------------ shared row writers --
 
     def _explain(self, failure_type, detail="", prefix=""):
+        """Info text: ``prefix``, what ``failure_type`` means (none when
+        ``failure_type`` is None) and the provider's words, as sentences."""
         parts = [prefix] if prefix else []
-        parts.append(
-            self.env._(EXPLANATIONS.get(failure_type, EXPLANATIONS["unknown"]))
-        )
+        if failure_type is not None:
+            parts.append(
+                self.env._(EXPLANATIONS.get(failure_type, EXPLANATIONS["unknown"]))
+            )
         if detail:
-            parts.append(self.env._(PROVIDER_WORDS) % {"detail": detail})
+            parts.append(self.env._(PROVIDER_WORDS) % {"detail": sentence(detail)})
         return "\n".join(parts)
 
     # Columns _bulk_update may write, with their SQL types.
@@ -317,6 +321,9 @@ class SmsSms(models.Model):
         "next_attempt": "timestamp",
         "claimed_at": "timestamp",
         "cost": "numeric",
+        "claim_token": "int4",
+        "in_flight_at": "timestamp",
+        "attempts": "int4",
     }
 
     def _bulk_update(self, rows):

@@ -1,10 +1,18 @@
+import logging
+import random
 import threading
-from datetime import timedelta
+import time
+from contextlib import contextmanager
+from datetime import timedelta, timezone
+from itertools import groupby
+
+import psycopg2
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, LazyTranslate, config, split_every
 
-from ..gateways import OutgoingMessage
+from ..gateways import PROVIDERS, OutgoingMessage, get_gateway
+from ..gateways.ratelimit import gcra_reserve
 from .sms_sms import (
     BASE_BACKOFF,
     EXPLANATIONS,
@@ -15,36 +23,118 @@ from .sms_sms import (
     STALE_CLAIM_NOTE,
 )
 
+_logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
+
+# Rows claimed by a dispatcher hold its token; the dispatcher holds the
+# PostgreSQL advisory lock (LOCK_NAMESPACE, token) while it works, so a token
+# whose lock is free belongs to a process that is gone.
+LOCK_NAMESPACE = 0x544D5344
+# Share of the cron's time limits one pass of the dispatcher may spend
+# starting requests; a request started just before the end may still take its
+# connect + read time-outs.
+TIME_BUDGET_SHARE = 0.5
+DEFAULT_TIME_BUDGET = 60  # seconds, when Odoo sets no limit
+SLICE_SECONDS = 5  # a slice holds what the gateway may send in this time
+RATE_BURST_SECONDS = 0.5  # catch-up allowed after a pause (GCRA tolerance)
+LOOKUP_DELAY = 300  # seconds before asking the provider about an unknown outcome
+LOOKUP_MAX_AGE = timedelta(days=2)
+LOOKUP_BATCH = 200
+ONE_RUN = threading.local()  # the time budget of the current cron run
+
+FOUND_NOTE = _lt(
+    "The provider was asked: it had accepted this message (id %(provider_id)s)."
+)
+NOT_FOUND_NOTE = _lt(
+    "The provider was asked: it has no trace of this message, so it was queued "
+    "again."
+)
+UNRESOLVED_NOTE = _lt("The provider was asked but could not tell: %(detail)s")
+
 
 class SmsSms(models.Model):
-    """The dispatcher: claim queued rows, send them, store what happened."""
+    """The dispatcher: claim queued rows, send them, store what happened.
+
+    Production is Odoo's prefork server, whose watchdog kills a cron worker
+    after ``limit_time_real_cron`` seconds. The dispatcher works in slices
+    (claim a few seconds of sending, send, commit the results), stops starting
+    requests when its share of the time limit is spent and lets the cron
+    runner call it again. A row is marked in flight right before its own
+    request, so after a crash only the rows really in flight get an Unknown
+    Outcome; the others go back to the queue at once.
+    """
 
     _inherit = "sms.sms"
+
+    claim_token = fields.Integer(readonly=True, copy=False)
+    in_flight_at = fields.Datetime("In Flight Since", readonly=True, copy=False)
 
     # --------------------------------------------------------- dispatcher --
 
     @api.model
     def _cron_dispatch(self):
-        """Send one bounded batch of queued rows; the cron runner calls again
-        while ``_notify_progress`` reports some remaining."""
-        self._mark_stale_claims()
+        """Send queued rows in slices until this run's time budget is spent;
+        the cron runner calls again while ``_notify_progress`` reports some
+        remaining (and the trigger wakes a fresh run)."""
+        deadline = self._dispatch_deadline()
+        self._recover_orphans()
+        self._commit_if_allowed(force=True)
+        self._resolve_unknown_outcomes(deadline)
         batch_size = int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("text_messaging.dispatch.batch_size", 1000)
         )
         domain = self._dispatch_domain()
-        batch = self.search(domain, limit=batch_size, order="id")
-        if not batch:
-            return
-        batch.with_context(text_messaging_dispatch=True).send(
-            unlink_failed=False,
-            unlink_sent=True,
-            auto_commit=self._can_commit(),
-            raise_exception=False,
-        )
+        done = 0
+        while time.monotonic() < deadline:
+            batch = self.search(domain, limit=batch_size, order="id")
+            if not batch:
+                break
+            batch.with_context(
+                text_messaging_dispatch=True, text_messaging_deadline=deadline
+            ).send(
+                unlink_failed=False,
+                unlink_sent=True,
+                auto_commit=self._can_commit(),
+                raise_exception=False,
+            )
+            left = self.search_count([("id", "in", batch.ids), *domain])
+            if left == len(batch):
+                break  # nothing could start in the time left
+            done += len(batch) - left
         remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        if remaining:
+            # A new run, with a fresh watchdog window, takes the rest at once.
+            self._trigger_dispatch()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _dispatch_time_budget(self):
+        """Seconds one cron run may spend starting requests: a share of the
+        prefork limits (``limit_time_real_cron``, else ``limit_time_real``,
+        and ``limit_time_cpu``)."""
+        real = config.get("limit_time_real_cron")
+        if real is None or real < 0:
+            real = config.get("limit_time_real")
+        limits = [limit for limit in (real, config.get("limit_time_cpu")) if limit]
+        limits = [limit for limit in limits if limit > 0]
+        if not limits:
+            return DEFAULT_TIME_BUDGET
+        return TIME_BUDGET_SHARE * min(limits)
+
+    @api.model
+    def _dispatch_deadline(self):
+        """time.monotonic() after which no request starts in this run.
+
+        The cron runner calls a job up to 10 times with the same cursor within
+        one watchdog window: those calls share one budget."""
+        cron_id = self.env.context.get("cron_id")
+        key = (self.env.cr, cron_id)
+        if not cron_id or getattr(ONE_RUN, "key", None) != key:
+            ONE_RUN.key = key if cron_id else None
+            ONE_RUN.deadline = time.monotonic() + self._dispatch_time_budget()
+        return ONE_RUN.deadline
 
     @api.model
     def _dispatch_domain(self):
@@ -61,34 +151,87 @@ class SmsSms(models.Model):
     def _can_commit(self):
         return not getattr(threading.current_thread(), "testing", False)
 
-    def _commit_if_allowed(self):
-        # Dispatcher boundary (cron only): the claim and the results must be
-        # durable on their own, so a crash never sends a message twice.
-        if self.env.context.get("text_messaging_dispatch") and self._can_commit():
+    def _commit_if_allowed(self, force=False):
+        # Dispatcher boundary (cron only): the claim, the in-flight marks and
+        # the results must be durable on their own, so a crash never sends a
+        # message twice. A caller's transaction (send now) is never committed.
+        dispatching = force or self.env.context.get("text_messaging_dispatch")
+        if dispatching and self._can_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _send_with_gateway(self, gateway):
-        """Claim, check, send through ``gateway`` and store what happened."""
-        for ids in split_every(gateway.batch_size, self.ids):
-            claimed = self.browse(ids)._claim()
-            self._commit_if_allowed()
-            if not claimed:
-                continue
-            numbers = claimed._e164_numbers()
-            sendable = claimed._check_before_sending(gateway, numbers)
-            if sendable:
-                messages = [
-                    OutgoingMessage(
-                        uuid=sms.uuid, number=numbers[sms.id], body=sms.body
-                    )
-                    for sms in sendable
-                ]
-                with gateway._adapter() as adapter:
-                    results = adapter.send(messages)
-                sendable._store_results(gateway, results)
-            self._commit_if_allowed()
+        """Send these rows through ``gateway`` now, in slices: claim, check,
+        send (each request marked in flight first), store what happened.
 
-    def _claim(self):
+        Under the dispatcher (context ``text_messaging_dispatch``) every step
+        is committed and no request starts after ``text_messaging_deadline``
+        (rows left are released to the queue); without it (e.g. a user's
+        "send now"), nothing is committed and every row is sent."""
+        deadline = self.env.context.get("text_messaging_deadline")
+        # The rate limit is kept in PostgreSQL (see _rate_wait), not in the adapter.
+        adapter_config = {**gateway._adapter_config(), "rate_limit": 0}
+        with (
+            get_gateway(gateway.provider, adapter_config) as adapter,
+            self._claim_token() as token,
+        ):
+            for ids in split_every(self._slice_size(gateway), self.ids):
+                if deadline and time.monotonic() >= deadline:
+                    break
+                claimed = self.browse(ids)._claim(token)
+                self._commit_if_allowed()
+                if not claimed:
+                    continue
+                numbers = claimed._e164_numbers()
+                sendable = claimed._check_before_sending(gateway, numbers)
+                self._commit_if_allowed()
+                if sendable:
+                    messages = [
+                        OutgoingMessage(
+                            uuid=sms.uuid, number=numbers[sms.id], body=sms.body
+                        )
+                        for sms in sendable
+                    ]
+                    results = adapter.send(
+                        messages,
+                        before_request=sendable._before_request(gateway, deadline),
+                    )
+                    sendable._store_results(gateway, results)
+                self._commit_if_allowed()
+
+    @api.model
+    def _slice_size(self, gateway):
+        """Rows per slice: what the gateway may send in SLICE_SECONDS at its
+        rate limit, at most its batch size."""
+        if gateway.rate_limit > 0:
+            return max(
+                1, min(gateway.batch_size, int(gateway.rate_limit * SLICE_SECONDS))
+            )
+        return max(1, gateway.batch_size)
+
+    @contextmanager
+    def _claim_token(self):
+        """A token held (PostgreSQL advisory lock, on its own connection) while
+        this dispatcher works: rows it claims carry it. When the process dies,
+        PostgreSQL drops the connection and the lock with it."""
+        with self.env.registry.cursor() as lock_cr:
+            token = None
+            while token is None:
+                candidate = random.randint(1, 2**31 - 1)
+                lock_cr.execute(
+                    SQL(
+                        "SELECT pg_try_advisory_lock(%s, %s)", LOCK_NAMESPACE, candidate
+                    )
+                )
+                if lock_cr.fetchone()[0]:
+                    token = candidate
+            try:
+                yield token
+            finally:
+                lock_cr.execute(
+                    SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, token)
+                )
+
+    def _claim(self, token=None):
         """Lock and mark as processing the rows still due; skip rows another
         worker holds. Returns the claimed rows."""
         self.flush_recordset()
@@ -97,7 +240,8 @@ class SmsSms(models.Model):
                 """
                 UPDATE sms_sms
                    SET state = 'process', attempts = COALESCE(attempts, 0) + 1,
-                       claimed_at = %(now)s
+                       claimed_at = %(now)s, claim_token = %(token)s,
+                       in_flight_at = NULL
                  WHERE id IN (
                         SELECT id FROM sms_sms
                          WHERE id = ANY(%(ids)s) AND state = 'outgoing'
@@ -108,11 +252,99 @@ class SmsSms(models.Model):
                 """,
                 ids=self.ids,
                 now=fields.Datetime.now(),
+                token=token,
             )
         )
         claimed = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
-        self.invalidate_recordset(["state", "attempts", "claimed_at"])
+        self.invalidate_recordset(
+            ["state", "attempts", "claimed_at", "claim_token", "in_flight_at"]
+        )
         return claimed
+
+    def _before_request(self, gateway, deadline):
+        """The adapter's ``before_request``: wait for the gateway's rate limit,
+        then mark the request's rows in flight (committed) just before it
+        starts; refuse once ``deadline`` has passed."""
+        ids_by_uuid = {sms.uuid: sms.id for sms in self}
+
+        def before_request(messages):
+            if deadline and time.monotonic() >= deadline:
+                return False
+            if gateway.rate_limit > 0:
+                wait = self._rate_wait(gateway, len(messages))
+                if deadline and time.monotonic() + wait >= deadline:
+                    return False
+                if wait > 0:
+                    time.sleep(wait)
+            self._mark_in_flight([ids_by_uuid[message.uuid] for message in messages])
+            return True
+
+        return before_request
+
+    def _mark_in_flight(self, ids):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sms_sms SET in_flight_at = %s WHERE id = ANY(%s)",
+                fields.Datetime.now(),
+                ids,
+            )
+        )
+        if self.env.context.get("text_messaging_dispatch") and self._can_commit():
+            # Visible to the other workers at once; PostgreSQL itself crashing
+            # could lose the last marks, which only makes rows look unsent.
+            self.env.cr.execute(SQL("SET LOCAL synchronous_commit TO OFF"))
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.browse(ids).invalidate_recordset(["in_flight_at"])
+
+    @contextmanager
+    def _short_transaction(self):
+        """A cursor for a short transaction of its own, committed at once (in
+        tests, where nothing is committed, a savepoint of the test's)."""
+        if self._can_commit():
+            with self.env.registry.cursor() as cr:
+                yield cr
+        else:
+            with self.env.cr.savepoint():
+                yield self.env.cr
+
+    @api.model
+    def _rate_wait(self, gateway, tokens):
+        """Book ``tokens`` on the gateway's bucket, kept in PostgreSQL so the
+        limit holds across slices, workers and servers; returns the seconds to
+        wait before sending. The bucket row is locked only for this short
+        transaction of its own."""
+        try:
+            with self._short_transaction() as cr:
+                cr.execute(
+                    SQL(
+                        "INSERT INTO sms_gateway_rate (gateway_id, tat) "
+                        "VALUES (%s, 0) ON CONFLICT (gateway_id) DO NOTHING",
+                        gateway.id,
+                    )
+                )
+                cr.execute(
+                    SQL(
+                        "SELECT tat, EXTRACT(EPOCH FROM clock_timestamp())::float8 "
+                        "FROM sms_gateway_rate WHERE gateway_id = %s FOR UPDATE",
+                        gateway.id,
+                    )
+                )
+                tat, now = cr.fetchone()
+                new_tat, start = gcra_reserve(
+                    tat, now, tokens, gateway.rate_limit, RATE_BURST_SECONDS
+                )
+                cr.execute(
+                    SQL(
+                        "UPDATE sms_gateway_rate SET tat = %s WHERE gateway_id = %s",
+                        new_tat,
+                        gateway.id,
+                    )
+                )
+        except psycopg2.Error:
+            # e.g. a gateway not committed yet: fall back on this process only.
+            _logger.warning("Rate limit of gateway %s not booked", gateway.id)
+            return tokens / gateway.rate_limit
+        return max(0.0, start - now)
 
     def _check_before_sending(self, gateway, numbers):
         """Fail the rows that must not reach the provider; return the others.
@@ -137,6 +369,7 @@ class SmsSms(models.Model):
                     "failure_type": failure_type,
                     "failure_explanation": explanation,
                     "claimed_at": None,
+                    "claim_token": None,
                 }
             )
         self._bulk_update(rows)
@@ -207,13 +440,22 @@ class SmsSms(models.Model):
     def _result_values(self, gateway, result, now):
         """The column values for this row given the adapter's result."""
         self.ensure_one()
-        values = {"id": self.id, "claimed_at": None}
+        values = {
+            "id": self.id,
+            "claimed_at": None,
+            "claim_token": None,
+            "in_flight_at": None,
+        }
         if result is None:  # an adapter must answer for every message
             values.update(
                 state="unknown",
                 failure_type="tm_unknown_outcome",
                 failure_explanation=self._explain("tm_unknown_outcome"),
+                in_flight_at=self.in_flight_at or now,
             )
+            return values
+        if result.outcome == "skipped":  # never left: back to the queue
+            values.update(state="outgoing", attempts=max(self.attempts - 1, 0))
             return values
         if result.outcome == "accepted":
             segments = result.segments or self.segments
@@ -232,10 +474,12 @@ class SmsSms(models.Model):
             )
             return values
         if result.outcome == "unknown":
+            # in_flight_at stays: it tells when to ask the provider (lookup).
             values.update(
                 state="unknown",
                 failure_type="tm_unknown_outcome",
                 failure_explanation=self._explain("tm_unknown_outcome", result.detail),
+                in_flight_at=self.in_flight_at or now,
             )
             return values
         failure_type = FAILURE_TYPE_BY_CODE.get(result.failure_code, "unknown")
@@ -247,11 +491,12 @@ class SmsSms(models.Model):
                 "attempt": self.attempts,
                 "when": fields.Datetime.to_string(next_attempt),
             }
+            # Waiting for another attempt: no word about retries running out.
             values.update(
                 state="outgoing",
                 failure_type=None,
                 next_attempt=next_attempt,
-                failure_explanation=self._explain(failure_type, result.detail, note),
+                failure_explanation=self._explain(None, result.detail, note),
             )
             return values
         values.update(
@@ -261,18 +506,50 @@ class SmsSms(models.Model):
         )
         return values
 
+    # ---------------------------------------------------- after a crash --
+
     @api.model
-    def _mark_stale_claims(self):
-        """Rows left 'processing' by a dispatcher that died get a visible
-        'unknown outcome' state: they may have reached the provider."""
-        limit = fields.Datetime.now() - timedelta(minutes=STALE_CLAIM_MINUTES)
-        stale = self.search(
-            [
-                ("state", "=", "process"),
-                ("gateway_id", "!=", False),
-                ("claimed_at", "<", limit),
-            ]
+    def _recover_orphans(self):
+        """Rows left processing by a dispatcher that is gone (its advisory lock
+        is free, or the claim is older than STALE_CLAIM_MINUTES): those in
+        flight get a visible Unknown Outcome, they may have reached the
+        provider; the others never left and go back to the queue at once."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, in_flight_at IS NOT NULL FROM sms_sms s
+                 WHERE state = 'process' AND gateway_id IS NOT NULL
+                   AND (claimed_at < %(stale)s
+                        OR (claim_token IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM pg_locks l
+                             WHERE l.locktype = 'advisory' AND l.granted
+                               AND l.database = (SELECT oid FROM pg_database
+                                                  WHERE datname = current_database())
+                               AND l.classid = %(namespace)s::oid
+                               AND l.objid = s.claim_token::oid
+                               AND l.objsubid = 2)))
+                   FOR UPDATE SKIP LOCKED
+                """,
+                stale=fields.Datetime.now() - timedelta(minutes=STALE_CLAIM_MINUTES),
+                namespace=LOCK_NAMESPACE,
+            )
         )
+        found = self.env.cr.fetchall()
+        in_flight = self.browse([row_id for row_id, flying in found if flying])
+        never_sent = self.browse([row_id for row_id, flying in found if not flying])
+        if never_sent:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE sms_sms SET state = 'outgoing', claimed_at = NULL, "
+                    "claim_token = NULL, attempts = GREATEST(attempts - 1, 0) "
+                    "WHERE id = ANY(%s)",
+                    never_sent.ids,
+                )
+            )
+            never_sent.invalidate_recordset(
+                ["state", "claimed_at", "claim_token", "attempts"]
+            )
         rows = [
             {
                 "id": sms.id,
@@ -280,9 +557,113 @@ class SmsSms(models.Model):
                 "failure_type": "tm_unknown_outcome",
                 "failure_explanation": self.env._(STALE_CLAIM_NOTE),
                 "claimed_at": None,
+                "claim_token": None,
             }
-            for sms in stale
+            for sms in in_flight
         ]
         self._bulk_update(rows)
         self._update_trackers(rows)
-        return stale
+        if never_sent:
+            self._trigger_dispatch()
+        return in_flight, never_sent
+
+    # -------------------------------------------------- unknown outcomes --
+
+    @api.model
+    def _resolve_unknown_outcomes(self, deadline=None):
+        """Ask the providers that can tell about messages of unknown outcome
+        (some time after they were sent): found, the message is sent (with
+        its provider id); surely absent, it is queued again; otherwise it
+        stays for a person."""
+        delay = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("text_messaging.dispatch.lookup_delay", LOOKUP_DELAY)
+        )
+        now = fields.Datetime.now()
+        providers = [code for code, cls in PROVIDERS.items() if cls.supports_lookup]
+        rows = self.search(
+            [
+                ("state", "=", "unknown"),
+                ("in_flight_at", "<=", now - timedelta(seconds=delay)),
+                ("in_flight_at", ">=", now - LOOKUP_MAX_AGE),
+                ("gateway_id.provider", "in", providers),
+            ],
+            limit=LOOKUP_BATCH,
+            order="gateway_id, id",
+        )
+        for _gateway_id, group in groupby(rows, key=lambda sms: sms.gateway_id.id):
+            if deadline and time.monotonic() >= deadline:
+                break
+            group = self.browse([sms.id for sms in group])
+            group._lookup_with_gateway(group.gateway_id)
+            self._commit_if_allowed(force=True)
+
+    def _lookup_with_gateway(self, gateway):
+        numbers = self._e164_numbers()
+        messages = [
+            OutgoingMessage(uuid=sms.uuid, number=numbers[sms.id] or "", body=sms.body)
+            for sms in self
+        ]
+        sent_after = min(self.mapped("in_flight_at")).replace(tzinfo=timezone.utc)
+        with gateway._adapter() as adapter:
+            answers = {
+                answer.uuid: answer
+                for answer in adapter.lookup(messages, sent_after.timestamp())
+            }
+        # A provider id another row already has is not this row's message.
+        taken = set(
+            self.search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    (
+                        "provider_message_id",
+                        "in",
+                        [a.provider_id for a in answers.values() if a.provider_id],
+                    ),
+                ]
+            ).mapped("provider_message_id")
+        )
+        now = fields.Datetime.now()
+        rows = []
+        for sms in self:
+            answer = answers.get(sms.uuid)
+            rows.append(sms._lookup_values(gateway, answer, taken, now))
+        self._bulk_update(rows)
+        self._update_trackers(rows)
+        if any(row["state"] == "outgoing" for row in rows):
+            self._trigger_dispatch()
+
+    def _lookup_values(self, gateway, answer, taken, now):
+        """Column values for a row of unknown outcome given the provider's
+        answer (``in_flight_at`` is cleared: the provider is asked once)."""
+        self.ensure_one()
+        values = {"id": self.id, "state": "unknown", "in_flight_at": None}
+        history = self.failure_explanation or ""
+        if answer and answer.found and answer.provider_id not in taken:
+            note = self.env._(FOUND_NOTE) % {"provider_id": answer.provider_id}
+            values.update(
+                state="pending",
+                failure_type=None,
+                failure_explanation=note,
+                provider_message_id=answer.provider_id,
+                sent_at=self.in_flight_at,
+                cost=self.segments * gateway.cost_per_segment,
+            )
+        elif answer and answer.found is False:
+            values.update(
+                state="outgoing",
+                failure_type=None,
+                next_attempt=None,
+                failure_explanation=self.env._(NOT_FOUND_NOTE),
+            )
+        else:
+            detail = (answer and answer.detail) or self.env._(
+                "the provider has no way to find a message."
+            )
+            note = self.env._(UNRESOLVED_NOTE) % {"detail": detail}
+            values.update(
+                failure_type="tm_unknown_outcome",
+                failure_explanation="\n".join(filter(None, [history, note])),
+            )
+        return values

@@ -34,6 +34,7 @@ class SmsSms(models.Model):
                 "failure_type": False,
                 "next_attempt": False,
                 "attempts": 0,
+                "in_flight_at": False,
             }
         )
         if to_resend:

@@ -38,7 +38,7 @@ class SmsSms(models.Model):
         """Column values for a delivery report, or None when nothing changes."""
         self.ensure_one()
         rank = {"outgoing": 0, "process": 1, "unknown": 2, "pending": 3, "error": 4}
-        values = {"id": self.id, "claimed_at": None}
+        values = {"id": self.id, "claimed_at": None, "in_flight_at": None}
         if report.status == "delivered" and self.state != "sent":
             values.update(state="sent", delivered_at=now, failure_type=None)
             if self.state == "unknown":  # the provider did take it after all

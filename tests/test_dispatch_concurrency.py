@@ -163,16 +163,30 @@ def test_two_concurrent_dispatchers_send_each_message_once(registry, committed, 
     assert set(_states(registry, ids).values()) == {("pending", 1)}
 
 
-def test_killed_dispatcher_leaves_unknown_outcome_never_resends(
+def test_killed_dispatcher_in_flight_unknown_rest_requeued_at_once(
     registry, committed, fake
 ):
+    """SIGKILL while the first request hangs and the second waits for a free
+    connection: the first may have reached the provider (Unknown Outcome, never
+    re-sent), the second never left (queued again at once, no 15 minutes)."""
     gateway_id, queue = committed
-    (sms_id,) = queue(1)
+    with env_of(registry) as env:
+        env["sms.gateway"].browse(gateway_id).max_concurrency = 1
+    first, second = queue(2)
     fake.latency = 30  # the provider is slow: the worker dies while waiting
     config = odoo.tools.config.rcfile
     db = odoo.tools.config["db_name"]
     process = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, config, db, str(gateway_id), str(sms_id)],
+        [
+            sys.executable,
+            "-c",
+            KILL_SCRIPT,
+            config,
+            db,
+            str(gateway_id),
+            str(first),
+            str(second),
+        ],
         start_new_session=True,
     )
     try:
@@ -180,22 +194,32 @@ def test_killed_dispatcher_leaves_unknown_outcome_never_resends(
         while not fake.received and time.monotonic() < deadline:
             time.sleep(0.05)
         assert fake.received, "the request reached the provider"
+        time.sleep(0.5)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
-    # The claim was committed before the request: the row is visibly processing.
-    assert _states(registry, [sms_id])[sms_id] == ("process", 1)
+    # Claimed, and the first marked in flight, each committed at its time.
+    assert _states(registry, [first, second]) == {
+        first: ("process", 1),
+        second: ("process", 1),
+    }
     fake.latency = 0
     with env_of(registry) as env:
-        env.cr.execute(
-            "UPDATE sms_sms SET claimed_at = claimed_at - interval '1 hour' "
-            "WHERE id = %s",
-            [sms_id],
-        )
-        env["sms.sms"]._mark_stale_claims()
-        # Sending again through the dispatcher does not re-send it.
-        env["sms.sms"].browse(sms_id).with_context(
+        # The killed process's lock went with its connection: no waiting.
+        in_flight, never_sent = env["sms.sms"]._recover_orphans()
+        assert (in_flight.ids, never_sent.ids) == ([first], [second])
+    assert _states(registry, [first, second]) == {
+        first: ("unknown", 1),
+        second: ("outgoing", 0),
+    }
+    with env_of(registry) as env:
+        # Sending again through the dispatcher sends the second only.
+        env["sms.sms"].browse([first, second]).with_context(
             text_messaging_dispatch=True
         )._send_with_gateway(env["sms.gateway"].browse(gateway_id))
-    assert _states(registry, [sms_id])[sms_id] == ("unknown", 1)
-    assert len(fake.received) == 1
+    assert _states(registry, [first, second]) == {
+        first: ("unknown", 1),
+        second: ("pending", 1),
+    }
+    numbers = [m["to"] for m in fake.messages("twilio")]
+    assert numbers == ["+12015550000", "+12015550001"]
