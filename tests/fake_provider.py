@@ -1951,11 +1951,11 @@ def main(argv=None):
     fake = FakeProvider(latency=args.latency, chaos=chaos, log_path=args.log)
     fake.port = args.port
     fake.start()
-    print(fake.url, flush=True)
+    sys.stdout.write(fake.url + "\n")
+    sys.stdout.flush()
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
     finally:
         fake.stop()
     return 0
