@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
 import requests
@@ -203,7 +203,7 @@ class Gateway(WebhookMixin):
     # ------------------------------------------------------------------
     # sending
     # ------------------------------------------------------------------
-    def send(self, messages, before_request=None):
+    def send(self, messages, before_request=None, after_request=None):
         """Send ``messages``; return one SendResult per message, same order.
 
         ``before_request(messages)``, when given, is called in the calling
@@ -213,6 +213,10 @@ class Gateway(WebhookMixin):
         that the messages are about to leave. When it returns False, that
         request and every later one are not made: their messages get a
         ``skipped`` result. Throttling is then the caller's business.
+        ``after_request(results)``, with ``before_request``, gets the results
+        of each request (or refused one) in the calling thread, soon after it
+        ended, so the caller can store them before the whole send ends; the
+        messages refused before any request come first, in one call.
         """
         messages = list(messages)
         results = [None] * len(messages)
@@ -232,9 +236,13 @@ class Gateway(WebhookMixin):
                 results[index] = problem
             else:
                 pending.append((index, message))
+        if after_request is not None and len(pending) < len(messages):
+            after_request([result for result in results if result is not None])
         batches = list(self._batches(pending))
         for batch, batch_results in zip(
-            batches, self._run_batches(batches, before_request), strict=True
+            batches,
+            self._run_batches(batches, before_request, after_request),
+            strict=True,
         ):
             for (index, _message), result in zip(batch, batch_results, strict=True):
                 results[index] = result
@@ -258,7 +266,7 @@ class Gateway(WebhookMixin):
         for start in range(0, len(pending), size):
             yield pending[start : start + size]
 
-    def _run_batches(self, batches, before_request=None):
+    def _run_batches(self, batches, before_request=None, after_request=None):
         def run(batch):
             messages = [message for _index, message in batch]
             try:
@@ -272,7 +280,7 @@ class Gateway(WebhookMixin):
                 ]
 
         if before_request is not None:
-            return self._run_scheduled(batches, run, before_request)
+            return self._run_scheduled(batches, run, before_request, after_request)
         workers = min(self.max_concurrency, len(batches))
         if workers <= 1:
             return [run(batch) for batch in batches]
@@ -281,22 +289,36 @@ class Gateway(WebhookMixin):
         ) as executor:
             return list(executor.map(run, batches))
 
-    def _run_scheduled(self, batches, run, before_request):
+    def _run_scheduled(self, batches, run, before_request, after_request=None):
         """Run ``batches`` with bounded concurrency, each request starting only
-        once ``before_request`` allowed it (called here, in this thread)."""
+        once ``before_request`` allowed it; ``after_request`` gets each one's
+        results (both called here, in this thread)."""
         results = [None] * len(batches)
         if not batches:
             return results
         workers = min(self.max_concurrency, len(batches))
         slots = threading.Semaphore(workers)
-        futures = {}
+        running = {}
         stopped = False
+
+        def finish(index, batch_results):
+            results[index] = batch_results
+            if after_request is not None:
+                after_request(batch_results)
+
+        def collect():
+            for index, future in list(running.items()):
+                if future.done():
+                    del running[index]
+                    finish(index, future.result())
+
         with ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix=f"sms-{self.provider}"
         ) as executor:
             for index, batch in enumerate(batches):
                 messages = [message for _index, message in batch]
                 slots.acquire()
+                collect()
                 if not stopped:
                     try:
                         stopped = before_request(messages) is False
@@ -305,13 +327,14 @@ class Gateway(WebhookMixin):
                         stopped = True
                 if stopped:
                     slots.release()
-                    results[index] = [self.skipped(message) for message in messages]
+                    finish(index, [self.skipped(message) for message in messages])
                     continue
                 future = executor.submit(run, batch)
                 future.add_done_callback(lambda _future: slots.release())
-                futures[index] = future
-            for index, future in futures.items():
-                results[index] = future.result()
+                running[index] = future
+            while running:  # every request started: hand results as they end
+                wait(list(running.values()), return_when=FIRST_COMPLETED)
+                collect()
         return results
 
     def _throttle(self, count):

@@ -185,18 +185,50 @@ class SmsSms(models.Model):
                 sendable = claimed._check_before_sending(gateway, numbers)
                 self._commit_if_allowed()
                 if sendable:
-                    messages = [
-                        OutgoingMessage(
-                            uuid=sms.uuid, number=numbers[sms.id], body=sms.body
-                        )
-                        for sms in sendable
-                    ]
-                    results = adapter.send(
-                        messages,
-                        before_request=sendable._before_request(gateway, deadline),
-                    )
-                    sendable._store_results(gateway, results)
+                    sendable._send_slice(gateway, adapter, numbers, deadline)
                 self._commit_if_allowed()
+                self._notify_slice_progress(len(claimed))
+
+    def _send_slice(self, gateway, adapter, numbers, deadline):
+        """Send these claimed rows through ``adapter``. Results are stored as
+        requests end: committed with the next in-flight mark, or at once when
+        every request has started. A row stays in flight only while its own
+        request runs (or until the next commit, a moment later)."""
+        messages = [
+            OutgoingMessage(uuid=sms.uuid, number=numbers[sms.id], body=sms.body)
+            for sms in self
+        ]
+        ids_by_uuid = {sms.uuid: sms.id for sms in self}
+        ended, started, settled = [], set(), set()
+
+        def store_ended():
+            if ended:
+                rows = self.browse([ids_by_uuid[result.uuid] for result in ended])
+                rows._store_results(gateway, list(ended))
+                ended.clear()
+
+        def after_request(results):
+            ended.extend(results)
+            settled.update(result.uuid for result in results)
+            if len(started | settled) >= len(messages):  # no request to come
+                store_ended()
+                self._commit_if_allowed()
+
+        before_request = self._before_request(gateway, deadline, store_ended, started)
+        results = adapter.send(
+            messages, before_request=before_request, after_request=after_request
+        )
+        ended.extend(result for result in results if result.uuid not in settled)
+        store_ended()
+
+    def _notify_slice_progress(self, count):
+        """Tell the cron runner that work was done, slice by slice: a run the
+        watchdog kills later still counts as progress, not as a time-out."""
+        progress_id = self.env.context.get("ir_cron_progress_id")
+        if progress_id and count:
+            progress = self.env["ir.cron.progress"].sudo().browse(progress_id)
+            progress.write({"done": progress.done + count, "remaining": 1})
+            self._commit_if_allowed()
 
     @api.model
     def _slice_size(self, gateway):
@@ -261,10 +293,11 @@ class SmsSms(models.Model):
         )
         return claimed
 
-    def _before_request(self, gateway, deadline):
+    def _before_request(self, gateway, deadline, store_ended, started):
         """The adapter's ``before_request``: wait for the gateway's rate limit,
-        then mark the request's rows in flight (committed) just before it
-        starts; refuse once ``deadline`` has passed."""
+        store the results of the requests that ended, then mark this request's
+        rows in flight (their uuids into ``started``) and commit, just before
+        it starts; refuse once ``deadline`` has passed."""
         ids_by_uuid = {sms.uuid: sms.id for sms in self}
 
         def before_request(messages):
@@ -276,6 +309,8 @@ class SmsSms(models.Model):
                     return False
                 if wait > 0:
                     time.sleep(wait)
+            store_ended()
+            started.update(message.uuid for message in messages)
             self._mark_in_flight([ids_by_uuid[message.uuid] for message in messages])
             return True
 

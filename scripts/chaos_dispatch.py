@@ -13,9 +13,10 @@
 3. a Twilio-style gateway (one text per request, rate limit 20/s) and a
    ClickSend gateway (batches, rate limit 50/s), texts queued in both;
 4. ``odoo --workers=2 --max-cron-threads=2`` with the default time limits,
-   and at random moments (every 2-8 s) a SIGKILL of one cron worker or of
-   the whole server (then restarted), at least --kills times, within
-   --minutes;
+   and at random moments a SIGKILL of one cron worker or of the whole server
+   (then restarted), at least --kills times, within --minutes: each kill
+   comes 0.2-5 s after the provider received something new since the last
+   one (a restarted server first loads its registry);
 5. once the kills are done, the server runs until every text is settled,
    then the provider's log is compared with the database.
 
@@ -167,16 +168,25 @@ def provider_log(path):
     return received, accepted
 
 
-def chaos(server, rng, args):
-    """Kill cron workers or the whole server at random moments."""
+def chaos(server, rng, args, provider_log_path):
+    """Kill cron workers or the whole server at random moments, each time
+    once the provider has received something new since the last kill (a
+    restarted server first loads its registry)."""
     kills = Counter()
     started = time.monotonic()
+
+    def received():
+        with open(provider_log_path, encoding="utf-8") as file:
+            return sum(1 for _line in file)
+
     while sum(kills.values()) < args.kills:
         if time.monotonic() - started > args.minutes * 60:
             break
-        time.sleep(rng.uniform(2, 8))
+        seen = received()
+        wait_until(lambda seen=seen: received() > seen, 90, 0.2)
+        time.sleep(rng.uniform(0.2, 5))
         workers = server.cron_workers()
-        if rng.random() < 0.35 or not workers:
+        if rng.random() < 0.3 or not workers:
             server.kill()
             kills["server"] += 1
             time.sleep(rng.uniform(0.5, 2))
@@ -193,7 +203,7 @@ def main():
     parser.add_argument("--twilio", type=int, default=1000)
     parser.add_argument("--clicksend", type=int, default=1500)
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--minutes", type=float, default=6)
+    parser.add_argument("--minutes", type=float, default=8)
     parser.add_argument("--settle-minutes", type=float, default=6)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
@@ -221,7 +231,7 @@ def main():
             gateway_ids = setup(env, url, args, run)
         began = time.monotonic()
         server.start()
-        kills, chaos_seconds = chaos(server, rng, args)
+        kills, chaos_seconds = chaos(server, rng, args, workdir / "provider.jsonl")
         done = wait_until(
             lambda: settled(registry, gateway_ids), args.settle_minutes * 60, 2
         )
