@@ -187,7 +187,6 @@ class SmsSms(models.Model):
                 if sendable:
                     sendable._send_slice(gateway, adapter, numbers, deadline)
                 self._commit_if_allowed()
-                self._notify_slice_progress(len(claimed))
 
     def _send_slice(self, gateway, adapter, numbers, deadline):
         """Send these claimed rows through ``adapter``. Results are stored as
@@ -205,6 +204,7 @@ class SmsSms(models.Model):
             if ended:
                 rows = self.browse([ids_by_uuid[result.uuid] for result in ended])
                 rows._store_results(gateway, list(ended))
+                rows._notify_slice_progress(len(ended))
                 ended.clear()
 
         def after_request(results):
@@ -222,13 +222,13 @@ class SmsSms(models.Model):
         store_ended()
 
     def _notify_slice_progress(self, count):
-        """Tell the cron runner that work was done, slice by slice: a run the
-        watchdog kills later still counts as progress, not as a time-out."""
+        """Tell the cron runner that work was done, as results are stored (and
+        committed with them): a run killed later still counts as progress,
+        not as a time-out that postpones the job."""
         progress_id = self.env.context.get("ir_cron_progress_id")
         if progress_id and count:
             progress = self.env["ir.cron.progress"].sudo().browse(progress_id)
             progress.write({"done": progress.done + count, "remaining": 1})
-            self._commit_if_allowed()
 
     @api.model
     def _slice_size(self, gateway):
