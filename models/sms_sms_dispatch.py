@@ -177,6 +177,7 @@ class SmsSms(models.Model):
             for ids in split_every(self._slice_size(gateway), self.ids):
                 if deadline and time.monotonic() >= deadline:
                     break
+                self._commit_if_allowed()  # a fresh snapshot for the claim
                 claimed = self.browse(ids)._claim(token)
                 self._commit_if_allowed()
                 if not claimed:
@@ -265,11 +266,11 @@ class SmsSms(models.Model):
 
     def _claim(self, token=None):
         """Lock and mark as processing the rows still due; skip rows another
-        worker holds. Returns the claimed rows."""
+        worker holds. Returns the claimed rows (none when another dispatcher
+        changed some of them since this transaction began: they are its)."""
         self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                """
+        query = SQL(
+            """
                 UPDATE sms_sms
                    SET state = 'process', attempts = COALESCE(attempts, 0) + 1,
                        claimed_at = %(now)s, claim_token = %(token)s,
@@ -282,12 +283,17 @@ class SmsSms(models.Model):
                            FOR UPDATE SKIP LOCKED)
              RETURNING id
                 """,
-                ids=self.ids,
-                now=fields.Datetime.now(),
-                token=token,
-            )
+            ids=self.ids,
+            now=fields.Datetime.now(),
+            token=token,
         )
-        claimed = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, log_exceptions=False)
+                found = self.env.cr.fetchall()
+        except psycopg2.errors.SerializationFailure:
+            found = []
+        claimed = self.browse(sorted(row[0] for row in found))
         self.invalidate_recordset(
             ["state", "attempts", "claimed_at", "claim_token", "in_flight_at"]
         )
@@ -348,37 +354,49 @@ class SmsSms(models.Model):
         limit holds across slices, workers and servers; returns the seconds to
         wait before sending. The bucket row is locked only for this short
         transaction of its own."""
-        try:
-            with self._short_transaction() as cr:
-                cr.execute(
-                    SQL(
-                        "INSERT INTO sms_gateway_rate (gateway_id, tat) "
-                        "VALUES (%s, 0) ON CONFLICT (gateway_id) DO NOTHING",
-                        gateway.id,
-                    )
+        for _attempt in range(5):
+            try:
+                return self._rate_book(gateway, tokens)
+            except psycopg2.errors.SerializationFailure:
+                continue  # another process booked meanwhile: book again
+            except psycopg2.Error:
+                break
+        # e.g. a gateway not committed yet: fall back on this process only.
+        _logger.warning("Rate limit of gateway %s not booked", gateway.id)
+        return tokens / gateway.rate_limit
+
+    @api.model
+    def _rate_book(self, gateway, tokens):
+        """One booking on the bucket row (may raise a serialization failure
+        when another process booked since this transaction began)."""
+        with self._short_transaction() as cr:
+            cr.execute(
+                SQL(
+                    "INSERT INTO sms_gateway_rate (gateway_id, tat) "
+                    "VALUES (%s, 0) ON CONFLICT (gateway_id) DO NOTHING",
+                    gateway.id,
+                ),
+                log_exceptions=False,
+            )
+            cr.execute(
+                SQL(
+                    "SELECT tat, EXTRACT(EPOCH FROM clock_timestamp())::float8 "
+                    "FROM sms_gateway_rate WHERE gateway_id = %s FOR UPDATE",
+                    gateway.id,
+                ),
+                log_exceptions=False,
+            )
+            tat, now = cr.fetchone()
+            new_tat, start = gcra_reserve(
+                tat, now, tokens, gateway.rate_limit, RATE_BURST_SECONDS
+            )
+            cr.execute(
+                SQL(
+                    "UPDATE sms_gateway_rate SET tat = %s WHERE gateway_id = %s",
+                    new_tat,
+                    gateway.id,
                 )
-                cr.execute(
-                    SQL(
-                        "SELECT tat, EXTRACT(EPOCH FROM clock_timestamp())::float8 "
-                        "FROM sms_gateway_rate WHERE gateway_id = %s FOR UPDATE",
-                        gateway.id,
-                    )
-                )
-                tat, now = cr.fetchone()
-                new_tat, start = gcra_reserve(
-                    tat, now, tokens, gateway.rate_limit, RATE_BURST_SECONDS
-                )
-                cr.execute(
-                    SQL(
-                        "UPDATE sms_gateway_rate SET tat = %s WHERE gateway_id = %s",
-                        new_tat,
-                        gateway.id,
-                    )
-                )
-        except psycopg2.Error:
-            # e.g. a gateway not committed yet: fall back on this process only.
-            _logger.warning("Rate limit of gateway %s not booked", gateway.id)
-            return tokens / gateway.rate_limit
+            )
         return max(0.0, start - now)
 
     def _check_before_sending(self, gateway, numbers):
@@ -550,9 +568,8 @@ class SmsSms(models.Model):
         flight get a visible Unknown Outcome, they may have reached the
         provider; the others never left and go back to the queue at once."""
         self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
+        query = SQL(
+            """
                 SELECT id, in_flight_at IS NOT NULL FROM sms_sms s
                  WHERE state = 'process' AND gateway_id IS NOT NULL
                    AND (claimed_at < %(stale)s
@@ -566,11 +583,15 @@ class SmsSms(models.Model):
                                AND l.objsubid = 2)))
                    FOR UPDATE SKIP LOCKED
                 """,
-                stale=fields.Datetime.now() - timedelta(minutes=STALE_CLAIM_MINUTES),
-                namespace=LOCK_NAMESPACE,
-            )
+            stale=fields.Datetime.now() - timedelta(minutes=STALE_CLAIM_MINUTES),
+            namespace=LOCK_NAMESPACE,
         )
-        found = self.env.cr.fetchall()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, log_exceptions=False)
+                found = self.env.cr.fetchall()
+        except psycopg2.errors.SerializationFailure:
+            found = []  # another dispatcher is recovering them
         in_flight = self.browse([row_id for row_id, flying in found if flying])
         never_sent = self.browse([row_id for row_id, flying in found if not flying])
         if never_sent:
