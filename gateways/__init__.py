@@ -9,6 +9,7 @@ from .base import (
     Gateway,
     GatewayError,
     InboundMessage,
+    LookupResult,
     OutgoingMessage,
     RateLimiter,
     ReplayGuard,

@@ -14,8 +14,13 @@ pull API (``message_id``, ``status_code``, ``error_code``, ...), from a form
 or a JSON object, a list of objects, or ``{"data": [...]}``.
 """
 
+import time
+
+import requests
+
 from .base import (
     Gateway,
+    LookupResult,
     WebhookError,
     as_items,
     is_alphanumeric_id,
@@ -126,18 +131,47 @@ class ClickSendGateway(Gateway):
         )
 
     def _match_entries(self, batch, entries):
-        """Map answer entries to our messages: by custom_string, else by order."""
-        by_ref = {
-            entry.get("custom_string"): entry
-            for entry in entries
-            if isinstance(entry, dict) and entry.get("custom_string")
-        }
-        uuids = [message.uuid for message in batch]
-        if len(set(uuids)) == len(uuids) and by_ref:
-            return [by_ref.get(uuid) for uuid in uuids]
-        if len(entries) == len(batch):
+        """Map answer entries to our messages.
+
+        By ``custom_string`` (our uuid) first. ClickSend leaves it out of some
+        entries (a refused recipient carries only ``to`` and ``status``):
+        those are matched by recipient, in order, among the messages still
+        unmatched. An answer without any ``custom_string`` and with one entry
+        per message is matched by order.
+        """
+        index_by_uuid = {}
+        for index, message in enumerate(batch):
+            index_by_uuid.setdefault(message.uuid, []).append(index)
+        matched = [None] * len(batch)
+        leftovers = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            candidates = [
+                index
+                for index in index_by_uuid.get(entry.get("custom_string") or "", [])
+                if matched[index] is None
+            ]
+            if candidates:
+                matched[candidates[0]] = entry
+            else:
+                leftovers.append(entry)
+        if not any(matched) and len(entries) == len(batch):
             return list(entries)
-        return [None] * len(batch)
+        for entry in leftovers:
+            number = self._wire_number(entry.get("to"))
+            for index, message in enumerate(batch):
+                if matched[index] is None and (
+                    number and self._wire_number(message.number) == number
+                ):
+                    matched[index] = entry
+                    break
+        return matched
+
+    @staticmethod
+    def _wire_number(value):
+        """Digits of a number as ClickSend writes it (with or without '+')."""
+        return "".join(ch for ch in str(value or "") if ch.isdigit())
 
     def _parse_success(self, batch, response):
         data = self._json(response)
@@ -178,6 +212,74 @@ class ClickSendGateway(Gateway):
                     )
                 )
         return results
+
+    # ------------------------------------------------------------------
+    # unknown outcomes: the sent-messages history, matched by custom_string
+    # ------------------------------------------------------------------
+    supports_lookup = True
+    lookup_pages = 20  # pages of 100 history entries read at most
+    clock_margin = 120  # seconds of clock difference tolerated
+
+    def lookup(self, messages, sent_after):
+        """Read the history since ``sent_after`` once and find each message by
+        its ``custom_string`` (our uuid). UNCONFIRMED (reference 2): the
+        history's parameter and field names follow the v3 pull API."""
+        messages = list(messages)
+        try:
+            found, complete = self._history_refs(sent_after)
+        except requests.RequestException as exc:
+            name = type(exc).__name__
+            detail = self.redact(f"ClickSend could not be asked ({name}).")
+            return [LookupResult(m.uuid, None, detail=detail) for m in messages]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            detail = "ClickSend's history could not be read."
+            return [LookupResult(m.uuid, None, detail=detail) for m in messages]
+        results = []
+        for message in messages:
+            if message.uuid in found:
+                results.append(
+                    LookupResult(message.uuid, True, provider_id=found[message.uuid])
+                )
+            elif complete:
+                results.append(LookupResult(message.uuid, False))
+            else:
+                results.append(
+                    LookupResult(
+                        message.uuid,
+                        None,
+                        detail="Too many ClickSend messages to look through.",
+                    )
+                )
+        return results
+
+    def _history_refs(self, sent_after):
+        """({custom_string: message_id}, whether every page was read)."""
+        found = {}
+        params = {
+            "date_from": int(sent_after - self.clock_margin),
+            "date_to": int(time.time() + self.clock_margin),
+            "limit": 100,
+        }
+        for page in range(1, self.lookup_pages + 1):
+            response = self.session.request(
+                "GET",
+                self.url("/v3/sms/history"),
+                params={**params, "page": page},
+                auth=self._auth(),
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+            if response.status_code != 200:
+                raise ValueError(f"HTTP {response.status_code}")
+            data = self._json(response)["data"]
+            for entry in data.get("data") or []:
+                ref = entry.get("custom_string")
+                status = str(entry.get("status") or "").upper()
+                if ref and entry.get("message_id") and status != "CANCELLED":
+                    found[ref] = str(entry["message_id"])
+            if page >= int(data.get("last_page") or 1):
+                return found, True
+        return found, False
 
     def _error_info(self, response):
         try:

@@ -32,7 +32,9 @@ class SandboxGateway(Gateway):
     default_base_url = ""
     max_batch = 1000
 
-    def send(self, messages):
+    def send(self, messages, before_request=None, after_request=None):
+        # Nothing leaves Odoo: no request to announce (before_request) and
+        # every result is returned at once.
         return [
             self.accepted(message, provider_id=f"sandbox-{message.uuid}")
             for message in messages

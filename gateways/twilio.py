@@ -7,6 +7,8 @@ scheme has no timestamp nor nonce: a replayed callback cannot be told from a
 retry, so replays are left to the idempotent ORM updates.
 """
 
+import datetime
+import email.utils
 import hashlib
 import re
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
@@ -14,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 from .base import (
     Gateway,
     GatewayError,
+    LookupResult,
     WebhookError,
     b64_hmac,
     compare,
@@ -125,6 +128,71 @@ class TwilioGateway(Gateway):
                 price=price,
             )
         ]
+
+    # ------------------------------------------------------------------
+    # unknown outcomes: the Messages list, filtered by To and DateSent
+    # ------------------------------------------------------------------
+    supports_lookup = True
+    lookup_pages = 5  # pages of 100 messages read at most per message
+    clock_margin = 120  # seconds of clock difference tolerated
+
+    def _lookup_one(self, message, sent_after):
+        """Find our message in the account's list: same recipient, same text,
+        created at or after ``sent_after``. Twilio lists a message as soon as
+        it accepted it; DateSent (a day, UTC) only narrows the search."""
+        day = datetime.datetime.fromtimestamp(
+            sent_after - self.clock_margin, datetime.timezone.utc
+        ).date()
+        request = {
+            "method": "GET",
+            "url": self.url(self._account_path() + "/Messages.json"),
+            "params": {
+                "To": message.number,
+                "DateSent>": day.isoformat(),
+                "PageSize": 100,
+            },
+            "auth": self._auth(),
+        }
+        found = []
+        for _page in range(self.lookup_pages):
+            response = self.session.request(
+                timeout=self.timeout, allow_redirects=False, **request
+            )
+            if response.status_code != 200:
+                code, text = self._error_info(response)
+                detail = self._describe_error(code, text, response)
+                return LookupResult(message.uuid, None, detail=detail)
+            data = self._json(response)
+            for entry in data["messages"]:
+                created = email.utils.parsedate_to_datetime(entry["date_created"])
+                if (
+                    str(entry.get("direction") or "").startswith("outbound")
+                    and entry.get("body") == message.body
+                    and created.timestamp() >= sent_after - self.clock_margin
+                ):
+                    found.append(entry["sid"])
+            next_uri = data.get("next_page_uri")
+            if not next_uri:
+                break
+            request = {
+                "method": "GET",
+                "url": self.url(next_uri),
+                "auth": self._auth(),
+            }
+        else:
+            return LookupResult(
+                message.uuid, None, detail="Too many Twilio messages to look through."
+            )
+        if len(found) == 1:
+            return LookupResult(message.uuid, True, provider_id=found[0])
+        if found:
+            return LookupResult(
+                message.uuid,
+                None,
+                detail=f"Twilio lists {len(found)} identical messages to "
+                f"{message.number}: which one is this is not known.",
+            )
+        return LookupResult(message.uuid, False)
 
     def _error_info(self, response):
         try:

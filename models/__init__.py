@@ -4,9 +4,13 @@ from . import res_config_settings
 from . import sms_consent
 from . import res_partner
 from . import sms_gateway
+from . import sms_gateway_rate
 from . import sms_inbound
 from . import sms_sms
 from . import sms_author_mixin
+from . import sms_sms_dispatch
+from . import sms_sms_history
+from . import sms_sms_status
 from . import sms_reminder_rule
 from . import sms_reminder_log
 from . import calendar_event

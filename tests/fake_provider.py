@@ -11,17 +11,28 @@ with ``base_url=fake.url`` works unchanged.
         gateway = TwilioGateway(fake.config("twilio"))
         ...
         fake.received  # every request, in arrival order
+        fake.accepted  # every message the fake accepted (it answers lookups)
+
+Run on its own (chaos tests, benchmarks in other processes), it prints its URL
+and writes every request and acceptance to a JSON-lines log:
+
+    python3 tests/fake_provider.py --log provider.jsonl --latency 0.1 \
+        --error-rate 0.2 --hang-rate 0.05 --hang 20 --throttle-rate 0.05
 """
 
+import argparse
 import base64
 import binascii
 import contextlib
 import copy
+import email.utils
 import hashlib
 import hmac
 import json
+import random
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -163,6 +174,45 @@ class ForcedResponse:
 
 
 @dataclass
+class Chaos:
+    """Faults injected at random into send requests (rates are 0..1).
+
+    ``throttle_rate``: 429 with Retry-After, nothing accepted. ``error_rate``:
+    a 5xx; half of them 503 (nothing accepted), half 500, after accepting
+    the messages one time in two. ``hang_rate``: the messages are accepted,
+    then the answer waits ``hang`` seconds (past the client's read time-out).
+    """
+
+    error_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang: float = 20.0
+    throttle_rate: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self):
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def roll(self):
+        """None (answer normally), "throttle", "unavailable", "lost" (500,
+        not accepted), "accepted_500" or "hang"."""
+        with self._lock:
+            value = self._random.random()
+            coin = self._random.random()
+        if value < self.throttle_rate:
+            return "throttle"
+        value -= self.throttle_rate
+        if value < self.error_rate:
+            if coin < 0.5:
+                return "unavailable"
+            return "lost" if coin < 0.75 else "accepted_500"
+        value -= self.error_rate
+        if value < self.hang_rate:
+            return "hang"
+        return None
+
+
+@dataclass
 class ReceivedRequest:
     """One request as the fake received it."""
 
@@ -186,7 +236,14 @@ ROUTES = (
         "send",
     ),
     ("GET", r"/2010-04-01/Accounts/(?P<account>[^/]+)\.json", "twilio", "account"),
+    (
+        "GET",
+        r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json",
+        "twilio",
+        "list",
+    ),
     ("POST", r"/v3/sms/send", "clicksend", "send"),
+    ("GET", r"/v3/sms/history", "clicksend", "history"),
     ("GET", r"/v3/account", "clicksend", "account"),
     ("POST", r"/sms/json", "vonage", "send"),
     ("GET", r"/account/get-balance", "vonage", "account"),
@@ -219,6 +276,8 @@ class FakeProvider:
         latency=0.0,
         errors=None,
         max_records=200_000,
+        chaos=None,
+        log_path=None,
     ):
         self.credentials = copy.deepcopy(DEFAULT_CREDENTIALS)
         for provider, values in (credentials or {}).items():
@@ -228,9 +287,14 @@ class FakeProvider:
         self.errors = dict(errors or {})  # E.164 number -> provider error code
         self.max_records = max_records
         self.received = []
+        self.accepted = []  # {"provider", "id", "to", "body", "ref", "time"}
+        self.chaos = chaos
+        self.log_path = log_path
+        self._log = None
         self.in_flight = 0
         self.max_in_flight = 0
         self._forced = deque()
+        self.port = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections = set()
@@ -248,7 +312,9 @@ class FakeProvider:
             provider_server = fake
 
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.log_path:
+            self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._server.request_queue_size = 128
         self._thread = threading.Thread(
@@ -275,6 +341,9 @@ class FakeProvider:
                 connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
         self._server = self._thread = None
+        if self._log:
+            self._log.close()
+            self._log = None
 
     def __enter__(self):
         return self.start()
@@ -311,6 +380,7 @@ class FakeProvider:
     def reset(self):
         with self._lock:
             self.received = []
+            self.accepted = []
             self.max_in_flight = 0
         self._forced.clear()
         self.errors.clear()
@@ -430,6 +500,31 @@ class FakeProvider:
             self.received.append(record)
             if len(self.received) > self.max_records:
                 del self.received[0]
+            self._write_log(
+                {
+                    "event": "received",
+                    "provider": record.provider,
+                    "kind": record.kind,
+                    "messages": [
+                        {"to": m["to"], "body": m["body"]} for m in record.messages
+                    ],
+                    "time": time.time(),
+                }
+            )
+
+    def _accept(self, provider, entries):
+        """Remember messages the fake accepted (answers lookups, logs)."""
+        now = time.time()
+        with self._lock:
+            for entry in entries:
+                entry = {"provider": provider, "time": now, **entry}
+                self.accepted.append(entry)
+                self._write_log({"event": "accepted", **entry})
+
+    def _write_log(self, event):
+        if self._log:
+            self._log.write(json.dumps(event) + "\n")
+            self._log.flush()
 
     def _enter(self):
         with self._lock:
@@ -541,6 +636,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not route:
             self._send(404, {"error": f"No fake route for {self.command} {parts.path}"})
             return
+        fault = fake.chaos.roll() if fake.chaos and kind == "send" else None
+        if self._fail_before_handling(fault):
+            return
         try:
             _check_content_type(provider, kind, record)
             # The Vonage SMS API reports bad credentials inside a 200 answer.
@@ -554,6 +652,29 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # a request the fake cannot handle
             self._send(500, {"error": f"fake provider error: {error!r}"})
             return
+        if kind == "send" and 200 <= status < 300:
+            fake._accept(provider, _accepted_entries(provider, body))
+        self._answer_with_fault(fault, status, body)
+
+    def _fail_before_handling(self, fault):
+        """Answer a chaos fault that accepts nothing; True when answered."""
+        if fault == "throttle":
+            body = {"code": 20429, "message": "Too Many Requests"}
+            self._send(429, body, {"Retry-After": "1"})
+            return True
+        if fault in ("unavailable", "lost"):
+            status = 503 if fault == "unavailable" else 500
+            self._send(status, {"message": HTTPStatus(status).phrase})
+            return True
+        return False
+
+    def _answer_with_fault(self, fault, status, body):
+        """Send the handler's answer, spoiled by a chaos fault after acceptance."""
+        if fault == "accepted_500":
+            self._send(500, {"message": "Internal Server Error"})
+            return
+        if fault == "hang":
+            self.provider_server._sleep(self.provider_server.chaos.hang)
         self._send(status, body)
 
     def _route(self, path):
@@ -863,12 +984,14 @@ def _clicksend_send(fake, record, params):
                 "message_id": str(uuid.uuid4()).upper(),
                 "message_parts": parts,
                 "message_price": f"{price:.4f}",
-                "custom_string": wire.get("custom_string", ""),
                 "country": "US",
                 "carrier": "Fake",
                 "status": status,
             }
         )
+        if status == "SUCCESS":
+            # ClickSend leaves custom_string out of a refused recipient's entry.
+            entries[-1]["custom_string"] = wire.get("custom_string", "")
     return 200, {
         "http_code": 200,
         "response_code": "SUCCESS",
@@ -879,6 +1002,108 @@ def _clicksend_send(fake, record, params):
             "queued_count": queued,
             "messages": entries,
             "_currency": {"currency_name_short": "USD"},
+        },
+    }
+
+
+def _accepted_entries(provider, body):
+    """The messages of a 2xx send answer the provider took, for fake.accepted."""
+    if provider == "twilio":
+        return [{"id": body["sid"], "to": body["to"], "body": body["body"], "ref": ""}]
+    if provider == "clicksend":
+        return [
+            {
+                "id": entry["message_id"],
+                "to": to_e164(entry["to"], provider),
+                "body": entry["body"],
+                "ref": entry.get("custom_string", ""),
+            }
+            for entry in body["data"]["messages"]
+            if entry["status"] == "SUCCESS"
+        ]
+    return []
+
+
+def _rfc2822(timestamp):
+    return email.utils.formatdate(timestamp, usegmt=False).replace("-0000", "+0000")
+
+
+def _twilio_list(fake, record, params):
+    """Messages list, newest first, filtered by To and DateSent (a day)."""
+    to = record.query.get("To", "")
+    day = record.query.get("DateSent>", "")
+    page = int(record.query.get("Page") or 0)
+    size = min(int(record.query.get("PageSize") or 50), 1000)
+    with fake._lock:
+        found = [
+            entry
+            for entry in fake.accepted
+            if entry["provider"] == "twilio"
+            and (not to or entry["to"] == to)
+            and (
+                not day or time.strftime("%Y-%m-%d", time.gmtime(entry["time"])) >= day
+            )
+        ]
+    found.reverse()
+    chunk = found[page * size : (page + 1) * size]
+    base = f"/2010-04-01/Accounts/{params['account']}/Messages.json"
+    next_uri = None
+    if (page + 1) * size < len(found):
+        query = urlencode({**record.query, "Page": page + 1})
+        next_uri = f"{base}?{query}"
+    return 200, {
+        "messages": [
+            {
+                "sid": entry["id"],
+                "to": entry["to"],
+                "from": DEFAULT_SENDERS["twilio"],
+                "body": entry["body"],
+                "direction": "outbound-api",
+                "status": "sent",
+                "date_created": _rfc2822(entry["time"]),
+                "date_sent": _rfc2822(entry["time"]),
+            }
+            for entry in chunk
+        ],
+        "page": page,
+        "page_size": size,
+        "next_page_uri": next_uri,
+    }
+
+
+def _clicksend_history(fake, record, params):
+    """Sent-messages history between date_from and date_to (unix seconds)."""
+    start = float(record.query.get("date_from") or 0)
+    end = float(record.query.get("date_to") or time.time() + 1)
+    page = max(int(record.query.get("page") or 1), 1)
+    limit = min(int(record.query.get("limit") or 15), 100)
+    with fake._lock:
+        found = [
+            entry
+            for entry in fake.accepted
+            if entry["provider"] == "clicksend" and start <= entry["time"] <= end
+        ]
+    chunk = found[(page - 1) * limit : page * limit]
+    return 200, {
+        "http_code": 200,
+        "response_code": "SUCCESS",
+        "response_msg": "Here are your results.",
+        "data": {
+            "total": len(found),
+            "per_page": limit,
+            "current_page": page,
+            "last_page": max(1, -(-len(found) // limit)),
+            "data": [
+                {
+                    "message_id": entry["id"],
+                    "to": entry["to"],
+                    "body": entry["body"],
+                    "custom_string": entry["ref"],
+                    "date": int(entry["time"]),
+                    "status": "Sent",
+                }
+                for entry in chunk
+            ],
         },
     }
 
@@ -1702,3 +1927,39 @@ def _sandbox_inbound_callback(signer, sender, to, body, message_id, fields=None)
     data = {"id": message_id, "from": sender, "to": to, "body": body}
     data.update(fields or {})
     return signer.json(data)
+
+
+def main(argv=None):
+    """Run the fake on its own until killed; print its URL on stdout."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log", help="JSON-lines file of requests and acceptances")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--hang-rate", type=float, default=0.0)
+    parser.add_argument("--hang", type=float, default=20.0)
+    parser.add_argument("--throttle-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+    chaos = Chaos(
+        error_rate=args.error_rate,
+        hang_rate=args.hang_rate,
+        hang=args.hang,
+        throttle_rate=args.throttle_rate,
+        seed=args.seed,
+    )
+    fake = FakeProvider(latency=args.latency, chaos=chaos, log_path=args.log)
+    fake.port = args.port
+    fake.start()
+    sys.stdout.write(fake.url + "\n")
+    sys.stdout.flush()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

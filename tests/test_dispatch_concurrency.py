@@ -163,39 +163,56 @@ def test_two_concurrent_dispatchers_send_each_message_once(registry, committed, 
     assert set(_states(registry, ids).values()) == {("pending", 1)}
 
 
-def test_killed_dispatcher_leaves_unknown_outcome_never_resends(
+def test_killed_dispatcher_in_flight_unknown_rest_requeued_at_once(
     registry, committed, fake
 ):
+    """Two connections; the 1st (or 2nd) and the 3rd request hang, the 4th
+    waits for a free connection; SIGKILL then. Requests that ended are already
+    stored; the hanging ones may have reached the provider (Unknown Outcome,
+    never re-sent); the 4th never left (queued again at once, no 15 minutes)."""
     gateway_id, queue = committed
-    (sms_id,) = queue(1)
-    fake.latency = 30  # the provider is slow: the worker dies while waiting
+    with env_of(registry) as env:
+        env["sms.gateway"].browse(gateway_id).max_concurrency = 2
+    ids = queue(4)
+    fake.force(delay=30)
+    fake.force(delay=0)
+    fake.force(delay=30)
     config = odoo.tools.config.rcfile
     db = odoo.tools.config["db_name"]
     process = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, config, db, str(gateway_id), str(sms_id)],
+        [sys.executable, "-c", KILL_SCRIPT, config, db, str(gateway_id)]
+        + [str(sms_id) for sms_id in ids],
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
-        while not fake.received and time.monotonic() < deadline:
+        while len(fake.received) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert fake.received, "the request reached the provider"
+        assert len(fake.received) == 3, "three requests reached the provider"
+        time.sleep(1)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
-    # The claim was committed before the request: the row is visibly processing.
-    assert _states(registry, [sms_id])[sms_id] == ("process", 1)
-    fake.latency = 0
+    first, second, third, fourth = ids
+    states = _states(registry, ids)
+    assert sorted([states[first], states[second]]) == [
+        ("pending", 1),
+        ("process", 1),
+    ], "the request that ended is stored while the others run"
+    assert states[third] == states[fourth] == ("process", 1)
     with env_of(registry) as env:
-        env.cr.execute(
-            "UPDATE sms_sms SET claimed_at = claimed_at - interval '1 hour' "
-            "WHERE id = %s",
-            [sms_id],
-        )
-        env["sms.sms"]._mark_stale_claims()
-        # Sending again through the dispatcher does not re-send it.
-        env["sms.sms"].browse(sms_id).with_context(
+        # The killed process's lock went with its connection: no waiting.
+        in_flight, never_sent = env["sms.sms"]._recover_orphans()
+        assert never_sent.ids == [fourth]
+        assert len(in_flight) == 2 and third in in_flight.ids
+    states = _states(registry, ids)
+    assert states[third] == ("unknown", 1)
+    assert states[fourth] == ("outgoing", 0)
+    with env_of(registry) as env:
+        # Sending again through the dispatcher sends the fourth only.
+        env["sms.sms"].browse(ids).with_context(
             text_messaging_dispatch=True
         )._send_with_gateway(env["sms.gateway"].browse(gateway_id))
-    assert _states(registry, [sms_id])[sms_id] == ("unknown", 1)
-    assert len(fake.received) == 1
+    assert _states(registry, [fourth])[fourth] == ("pending", 1)
+    numbers = sorted(m["to"] for m in fake.messages("twilio"))
+    assert numbers == ["+12015550000", "+12015550001", "+12015550002", "+12015550003"]

@@ -1,5 +1,7 @@
+import time
 from datetime import timedelta
 
+import odoo
 from odoo import fields
 from odoo.tests import tagged
 
@@ -79,6 +81,8 @@ class TestDispatcher(TextMessagingCase):
         self.assertEqual(sms.attempts, 1)
         self.assertGreaterEqual(sms.next_attempt, before + timedelta(seconds=119))
         self.assertIn("queued again", sms.failure_explanation)
+        self.assertIn("Too Many Requests", sms.failure_explanation)
+        self.assertNotIn("ran out", sms.failure_explanation)
         # Not due yet: the dispatcher leaves it alone.
         self._dispatch()
         self.assertEqual(len(self.fake.received), 1)
@@ -113,16 +117,55 @@ class TestDispatcher(TextMessagingCase):
         self._dispatch()
         self.assertEqual(len(self.fake.received), 1)
 
-    def test_crashed_dispatcher_leaves_a_visible_unknown_outcome(self):
+    def test_dead_dispatcher_in_flight_unknown_never_sent_requeued_at_once(self):
+        sms = self._queue(
+            self.twilio, {"+12015550001": "in flight", "+12015550002": "never sent"}
+        )
+        # A dispatcher whose token (advisory lock) is not held any more: its
+        # process died after marking the first row in flight, before the second.
+        self.assertEqual(sms._claim(token=4242), sms)
+        sms[0]._mark_in_flight(sms[0].ids)
+        self.assertEqual(sms.mapped("state"), ["process", "process"])
+        self._dispatch()
+        self.assertEqual(sms[0].state, "unknown")
+        self.assertEqual(sms[0].failure_type, "tm_unknown_outcome")
+        self.assertIn("stopped while", sms[0].failure_explanation)
+        # Not 15 minutes later: at once, and its attempt is not counted twice.
+        self.assertEqual(sms[1].state, "pending")
+        self.assertEqual(sms[1].attempts, 1)
+        self.assertEqual(
+            [m["to"] for m in self.fake.messages("twilio")], ["+12015550002"]
+        )
+
+    def test_live_dispatcher_rows_are_left_alone(self):
         sms = self._queue(self.twilio, {"+12015550001": "hello"})
-        claimed = sms._claim()  # the worker died right after the HTTP request
-        self.assertEqual(claimed, sms)
-        self.assertEqual(sms.state, "process")
+        with sms._claim_token() as token:
+            sms._claim(token)
+            sms._mark_in_flight(sms.ids)
+            self._dispatch()
+            self.assertEqual(sms.state, "process")
+        self.assertEqual(self.fake.received, [])
+
+    def test_claims_older_than_the_watchdog_are_stale_even_without_token(self):
+        sms = self._queue(self.twilio, {"+12015550001": "hello"})
+        sms._claim()
+        sms._mark_in_flight(sms.ids)
         sms.claimed_at = fields.Datetime.now() - timedelta(hours=1)
         self._dispatch()
         self.assertEqual(sms.state, "unknown")
-        self.assertIn("stopped while", sms.failure_explanation)
-        self.assertEqual(len(self.fake.received), 0)
+        self.assertEqual(self.fake.received, [])
+
+    def test_server_error_info_says_may_be_accepted_in_sentences(self):
+        self.fake.force(status=500, body={"message": "Internal Server Error"})
+        sms = self._queue(self.twilio, {"+12015550001": "hello"})
+        self._dispatch()
+        self.assertEqual(sms.state, "unknown")
+        last = sms.failure_explanation.splitlines()[-1]
+        self.assertEqual(
+            last,
+            "Provider: Twilio answered HTTP 500 Internal Server Error: Internal "
+            "Server Error. The message may have been accepted.",
+        )
 
     def test_claim_takes_a_row_once(self):
         sms = self._queue(self.twilio, {"+12015550001": "hello"})
@@ -197,3 +240,140 @@ class TestDispatcher(TextMessagingCase):
             self._dispatch()
         self.assertEqual(set(sms.mapped("state")), {"pending"})
         self.assertEqual(len(self.fake.messages("clicksend")), 300)
+
+    # ------------------------------------------------ unknown outcome lookup --
+
+    def _accepted(self, body):
+        # (a request an earlier test left hanging may be accepted meanwhile)
+        return [entry for entry in self.fake.accepted if entry["body"] == body]
+
+    def _lookup_now(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "text_messaging.dispatch.lookup_delay", 0
+        )
+
+    def test_unknown_outcome_found_at_twilio_becomes_sent_with_its_id(self):
+        self.twilio.read_timeout = 0.5
+        self.fake.force(delay=1.0)  # answers after the read time-out
+        sms = self._queue(self.twilio, {"+12015550001": "did it go?"})
+        self._dispatch()
+        self.assertEqual(sms.state, "unknown")
+        self.assertTrue(sms.in_flight_at)
+        deadline = time.monotonic() + 10
+        while not self._accepted(sms.body) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._lookup_now()
+        self._dispatch()
+        self.assertEqual(sms.state, "pending")
+        (accepted,) = self._accepted(sms.body)
+        self.assertEqual(sms.provider_message_id, accepted["id"])
+        self.assertIn("had accepted", sms.failure_explanation)
+        self.assertFalse(sms.in_flight_at)
+        sends = [r for r in self.fake.received if r.kind == "send"]
+        self.assertEqual(len(sends), 1, "never sent twice")
+
+    def test_unknown_outcome_absent_at_twilio_is_sent_again(self):
+        self.fake.force(status=500, body={"message": "Internal Server Error"})
+        sms = self._queue(self.twilio, {"+12015550001": "lost?"})
+        self._dispatch()
+        self.assertEqual(sms.state, "unknown")
+        self.assertEqual(self._accepted(sms.body), [])
+        self._lookup_now()
+        self._dispatch()  # asks, queues again, sends in the same run
+        self.assertEqual(sms.state, "pending")
+        (accepted,) = self._accepted(sms.body)
+        self.assertEqual(sms.provider_message_id, accepted["id"])
+        lists = [r for r in self.fake.received if r.kind == "list"]
+        self.assertEqual(lists[0].query["To"], "+12015550001")
+
+    def test_unknown_outcome_found_in_clicksend_history_by_custom_string(self):
+        self.clicksend.read_timeout = 0.5
+        self.fake.force(delay=1.0)
+        sms = self._queue(
+            self.clicksend, {"+12015550001": "one", "+12015550002": "two"}
+        )
+        self._dispatch()
+        self.assertEqual(sms.mapped("state"), ["unknown", "unknown"])
+        deadline = time.monotonic() + 10
+        while len(self._accepted("one") + self._accepted("two")) < 2 and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        self._lookup_now()
+        self._dispatch()
+        self.assertEqual(sms.mapped("state"), ["pending", "pending"])
+        by_ref = {entry["ref"]: entry["id"] for entry in self.fake.accepted}
+        self.assertEqual(
+            sms.mapped("provider_message_id"), [by_ref[s.uuid] for s in sms]
+        )
+
+    def test_unknown_outcome_stays_for_a_person_without_lookup(self):
+        vonage = self._gateway("vonage", read_timeout=0.5)
+        self.fake.force(delay=1.0)
+        sms = self._queue(vonage, {"+12015550001": "hello"})
+        self._dispatch()
+        self._lookup_now()
+        self._dispatch()
+        self.assertEqual(sms.state, "unknown")
+        self.assertEqual(
+            [r.kind for r in self.fake.received if r.provider == "vonage"], ["send"]
+        )
+
+    # ----------------------------------------------------- slices and budget --
+
+    def test_no_request_starts_after_the_deadline_rows_go_back(self):
+        self.twilio.rate_limit = 4  # 0.25 s per message after a 0.5 s burst
+        sms = self._queue(
+            self.twilio, {f"+1201555{i:04d}": f"message {i}" for i in range(8)}
+        )
+        deadline = time.monotonic() + 0.9
+        sms.with_context(
+            text_messaging_dispatch=True, text_messaging_deadline=deadline
+        )._send_with_gateway(self.twilio)
+        sent = sms.filtered(lambda s: s.state == "pending")
+        back = sms.filtered(lambda s: s.state == "outgoing")
+        self.assertEqual(sent | back, sms)
+        self.assertTrue(sent and back, sms.mapped("state"))
+        self.assertEqual(len(self.fake.messages("twilio")), len(sent))
+        self.assertEqual(set(back.mapped("attempts")), {0})
+        self.assertFalse(any(back.mapped("in_flight_at")))
+        self.assertFalse(any(back.mapped("claim_token")))
+
+    def test_slices_are_a_few_seconds_of_sending(self):
+        self.twilio.rate_limit = 10
+        self.twilio.batch_size = 500
+        self.assertEqual(self.env["sms.sms"]._slice_size(self.twilio), 50)
+        self.twilio.rate_limit = 0
+        self.assertEqual(self.env["sms.sms"]._slice_size(self.twilio), 500)
+
+    def test_time_budget_is_a_share_of_the_cron_limits(self):
+        config = odoo.tools.config
+        saved = {
+            key: config[key]
+            for key in ("limit_time_real_cron", "limit_time_real", "limit_time_cpu")
+        }
+        try:
+            config["limit_time_real_cron"] = -1
+            config["limit_time_real"] = 120
+            config["limit_time_cpu"] = 600
+            self.assertEqual(self.env["sms.sms"]._dispatch_time_budget(), 60)
+            config["limit_time_real_cron"] = 40
+            self.assertEqual(self.env["sms.sms"]._dispatch_time_budget(), 20)
+            config["limit_time_cpu"] = 30
+            self.assertEqual(self.env["sms.sms"]._dispatch_time_budget(), 15)
+        finally:
+            for key, value in saved.items():
+                config[key] = value
+
+    def test_rate_limit_bucket_is_shared_through_postgresql(self):
+        self.twilio.rate_limit = 10
+        sms_model = self.env["sms.sms"]
+        # Another process booked a batch of 20 tokens: this one waits for it.
+        self.assertLess(sms_model._rate_wait(self.twilio, 20), 0.1)
+        wait = sms_model._rate_wait(self.twilio, 1)
+        self.assertGreater(wait, 1.4)
+        self.assertLess(wait, 2.0)
+        bucket = self.env["sms.gateway.rate"].search(
+            [("gateway_id", "=", self.twilio.id)]
+        )
+        self.assertEqual(len(bucket), 1)
