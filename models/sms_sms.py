@@ -478,6 +478,8 @@ class SmsSms(models.Model):
                 "failure_type": "tm_unknown_outcome",
                 "failure_explanation": self._explain("tm_unknown_outcome"),
                 "claimed_at": None,
+                "claim_token": None,
+                "in_flight_at": None,
             }
             for sms in self
         ]
