@@ -1,3 +1,5 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, LazyTranslate, split_every
@@ -5,6 +7,8 @@ from odoo.tools.sql import column_exists, create_column
 
 from ..gateways.common import sentence
 from ..tools.segments import count_segments
+
+_logger = logging.getLogger(__name__)
 
 _lt = LazyTranslate(__name__)
 
