@@ -11,6 +11,7 @@ from . import sms_author_mixin
 from . import sms_sms_dispatch
 from . import sms_sms_history
 from . import sms_sms_status
+from . import sms_sms_consent
 from . import sms_reminder_rule
 from . import sms_reminder_log
 from . import calendar_event

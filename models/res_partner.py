@@ -424,6 +424,18 @@ class ResPartner(models.Model):
         """Apply a STOP or START reply to ``self``: write ``fields_values`` on
         the partners whose value changes and log each change with the reply's
         words (one write per field, one ledger insert per kind)."""
+        self._text_consent_apply(
+            fields_values, "keyword", wordings=wordings, inbounds=inbounds
+        )
+
+    def _text_consent_by_channel(self, fields_values, channel, wording):
+        """Apply a change that did not come from a person of the business
+        (e.g. a provider's opt-out report), logged with ``wording``."""
+        self._text_consent_apply(
+            fields_values, channel, wordings=dict.fromkeys(self.ids, wording)
+        )
+
+    def _text_consent_apply(self, fields_values, channel, wordings=None, inbounds=None):
         for kind, fname in CONSENT_FIELDS.items():
             if fname not in fields_values:
                 continue
@@ -432,14 +444,14 @@ class ResPartner(models.Model):
             if not changed:
                 continue
             vals = {fname: value}
-            if kind == "reminders" and value:
+            if kind == "reminders" and value and channel == "keyword":
                 vals["text_reminders_source"] = "text_reply"
-            # The ledger entries carry each reply's own words: logged here.
+            # The ledger entries carry their own words: logged here.
             changed.with_context(text_consent_logged=True).write(vals)
             changed._text_consent_log(
                 kind,
                 "grant" if value else "withdraw",
-                "keyword",
+                channel,
                 wordings=wordings,
                 inbounds=inbounds,
             )

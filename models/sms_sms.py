@@ -566,6 +566,7 @@ class SmsSms(models.Model):
         "claim_token": "int4",
         "in_flight_at": "timestamp",
         "attempts": "int4",
+        "held_note": "text",
     }
 
     def _bulk_update(self, rows):

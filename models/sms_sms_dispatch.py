@@ -428,7 +428,7 @@ class SmsSms(models.Model):
         self._bulk_update(rows)
         self._update_trackers(rows)
         failed = self.browse([row["id"] for row in rows])
-        return self - failed
+        return (self - failed)._hold_for_quiet_hours(numbers)
 
     def _pre_send_failure(self, gateway, number, blacklisted):
         """The failure_type that stops this row before the provider, or None."""
@@ -487,6 +487,7 @@ class SmsSms(models.Model):
             rows.append(row)
         self._bulk_update(rows)
         self._update_trackers(rows)
+        self._mirror_provider_opt_outs(rows)
         if retry_at:
             self._trigger_dispatch(at=min(retry_at))
 

@@ -32,6 +32,7 @@ class SmsSms(models.Model):
                 rows.append(row)
         self._bulk_update(rows)
         self._update_trackers(rows)
+        self._mirror_provider_opt_outs(rows)
         return len(rows)
 
     def _status_report_values(self, report, now):
