@@ -53,6 +53,7 @@
             "text_messaging/static/tests/tours/**/*",
         ],
     },
+    "post_load": "patch_sms_api",
     "demo": [
         "demo/sms_gateway_demo.xml",
         "demo/text_messaging_demo.xml",

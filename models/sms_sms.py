@@ -473,6 +473,48 @@ class SmsSms(models.Model):
         if raise_exception:
             self._raise_gateway_failure(gateway)
 
+    # IAP states a direct SmsApi caller understands (sms/tools/sms_api.py).
+    _IAP_STATE_BY_FAILURE = {
+        "sms_number_format": "wrong_number_format",
+        "sms_number_missing": "wrong_number_format",
+        "sms_credit": "insufficient_credit",
+    }
+
+    @api.model
+    def _send_iap_batch_through_gateways(self, messages):
+        """Send now, through their company's gateway, the texts of ``messages``
+        (SmsApi's batch format) whose rows go through a gateway of ours.
+
+        Returns (results in SmsApi's format for those, the messages left for
+        IAP). Without any gateway of ours: no query, everything left."""
+        if not self.env["sms.gateway"]._default_gateway_by_company():
+            return [], messages
+        uuids = [n["uuid"] for m in messages for n in m.get("numbers", ())]
+        rows = self.sudo().search([("uuid", "in", [u for u in uuids if u])])
+        by_gateway = rows._route_to_gateways() if rows else {}
+        routed = self.browse()
+        for gateway, records in by_gateway.items():
+            records._send_now(gateway)
+            routed |= records
+        by_uuid = {sms.uuid: sms for sms in routed}
+        results = [
+            {
+                "uuid": sms.uuid,
+                "res_id": sms.number,
+                "state": "success"
+                if sms.state in ("pending", "sent")
+                else self._IAP_STATE_BY_FAILURE.get(sms.failure_type, "server_error"),
+            }
+            for sms in routed
+        ]
+        rest = []
+        for message in messages:
+            numbers = message.get("numbers", ())
+            numbers = [n for n in numbers if n["uuid"] not in by_uuid]
+            if numbers:
+                rest.append({**message, "numbers": numbers})
+        return results, rest
+
     def _mark_unknown_outcome(self):
         """The error is in the log; the rows say what it means for them."""
         rows = [

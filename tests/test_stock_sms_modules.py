@@ -119,3 +119,26 @@ class TestStockSmsModules(TextMessagingCase):
         self._dispatch()
         self.assertEqual(self.fake.count_to("+12015550001"), 1)
         self.assertEqual(mailing.mailing_trace_ids.trace_status, "pending")
+
+    def test_sms_marketing_test_button_sends_once_through_the_gateway(self):
+        """The Test button calls IAP itself and leaves its rows queued: with a
+        gateway of ours, the text goes once, at once, through it."""
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "name": "Promo test",
+                "subject": "Promo test",
+                "mailing_type": "sms",
+                "body_plaintext": "Winter offer",
+                "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+            }
+        )
+        wizard = self.env["mailing.sms.test"].create(
+            {"mailing_id": mailing.id, "numbers": "+12015550077"}
+        )
+        wizard.action_send_sms()
+        self.assertEqual(self.fake.count_to("+12015550077"), 1, "sent at once")
+        row = self.env["sms.sms"].search([("number", "=", "+12015550077")])
+        self.assertEqual((row.state, row.gateway_id), ("pending", self.twilio))
+        self.assertIn("successfully sent", mailing.message_ids[0].body)
+        self._dispatch()
+        self.assertEqual(self.fake.count_to("+12015550077"), 1, "and only once")
