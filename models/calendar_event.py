@@ -39,8 +39,14 @@ class CalendarEvent(models.Model):
 
         Clients are the attendees other than the organizer; the practitioner is
         the organizer. Whoever declined gets nothing, and a session whose
-        clients all declined is off: nobody gets a reminder."""
+        clients all declined is off: nobody gets a reminder. A client who
+        confirmed this start by text gets no further reminder."""
         result = {}
+        confirmed = (
+            self.env["sms.reminder.question"]._confirmed(self)
+            if recipients in ("client", "both")
+            else {}
+        )
         for event in self:
             organizer = event.user_id.partner_id
             attendees = event.attendee_ids
@@ -52,7 +58,7 @@ class CalendarEvent(models.Model):
                 result[event.id] = partners
                 continue
             if recipients in ("client", "both"):
-                partners |= clients
+                partners |= clients - confirmed.get(event.id, partners)
             if recipients in ("practitioner", "both") and organizer not in declined:
                 partners |= organizer
             result[event.id] = partners

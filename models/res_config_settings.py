@@ -67,6 +67,14 @@ class ResConfigSettings(models.TransientModel):
         related="text_reminder_session_rule_id.recipients",
         readonly=False,
     )
+    text_reminder_session_ask_answer = fields.Boolean(
+        "Session reminders: ask for an answer",
+        related="text_reminder_session_rule_id.ask_answer",
+        readonly=False,
+    )
+    text_answer_notification = fields.Selection(
+        related="company_id.text_answer_notification", readonly=False
+    )
     text_reminder_invoice_rule_id = fields.Many2one(
         string="Pending invoice reminders: rule",
         related="company_id.text_reminder_invoice_rule_id",

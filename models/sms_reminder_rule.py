@@ -109,6 +109,13 @@ class SmsReminderRule(models.Model):
         help="The text; its time and date placeholders are rendered in each "
         "recipient's time zone and language.",
     )
+    ask_answer = fields.Boolean(
+        "Ask for an answer",
+        help='Sessions: the text asks the client to reply (e.g. "Reply C to '
+        "confirm, R to reschedule\"). The reply sets the client's answer on the "
+        "session, is noted in its chatter and the practitioner is told; a "
+        "confirmed session gets no further reminder.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
@@ -140,13 +147,22 @@ class SmsReminderRule(models.Model):
         for rule in self:
             rule.timing = "after" if rule.kind in self._after_kinds() else "before"
 
-    @api.depends("kind")
+    @api.depends("kind", "ask_answer")
     def _compute_template_id(self):
         xmlids = self._default_templates()
+        asking = self._asking_templates()
+        defaults = {
+            self.env.ref(xmlid, raise_if_not_found=False)
+            for xmlid in [*xmlids.values(), *asking.values()]
+        }
         for rule in self:
-            if rule.template_id and rule.template_id.model == rule.res_model:
+            xmlid = (asking if rule.ask_answer else xmlids).get(rule.kind)
+            if (
+                rule.template_id
+                and rule.template_id.model == rule.res_model
+                and (rule.template_id not in defaults or not xmlid)
+            ):
                 continue
-            xmlid = xmlids.get(rule.kind)
             rule.template_id = xmlid and self.env.ref(xmlid, raise_if_not_found=False)
 
     def _compute_log_count(self):
@@ -210,6 +226,11 @@ class SmsReminderRule(models.Model):
             "overdue_invoice": "text_messaging.sms_template_data_reminder_overdue",
             "pending_task": "text_messaging.sms_template_data_reminder_task",
         }
+
+    @api.model
+    def _asking_templates(self):
+        """{kind: template} of the texts asking for an answer (``ask_answer``)."""
+        return {"session": "text_messaging.sms_template_data_reminder_session_answer"}
 
     # ------------------------------------------------------------- cron --
 
@@ -390,6 +411,8 @@ class SmsReminderRule(models.Model):
         self.env["sms.reminder.log"]._link_messages(
             {row["id"]: message.id for row, message in zip(to_send, sms, strict=True)}
         )
+        if self.ask_answer and self.res_model == "calendar.event":
+            self.env["sms.reminder.question"]._ask(self, pairs, sms)
         self._log_notes(pairs, sms, self.name)
 
     # ------------------------------------------------------ quiet hours --
