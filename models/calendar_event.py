@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.tools import SQL
 
+from ..tools.clip import clip
+
 
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
@@ -89,3 +91,52 @@ class CalendarEvent(models.Model):
         ):
             return ""
         return self.env._(", with %(name)s", name=self.user_id.name)
+
+    # Personal texts: each placeholder takes a length limit (seed defaults:
+    # name 25, date and time 16, practitioner 22, room 5) and is shortened
+    # cleanly at a word boundary ("{{ object._text_reminder_location(5) }}").
+
+    def _text_reminder_first_name(self, limit=25):
+        """The recipient's first name: the rendering context's
+        ``text_recipient_id`` (set per recipient by the reminder engine), else
+        the session's only client."""
+        self.ensure_one()
+        partner = self.env["res.partner"].browse(
+            self.env.context.get("text_recipient_id")
+        )
+        if not partner:
+            clients = self.attendee_ids.partner_id - self.user_id.partner_id
+            partner = clients if len(clients) == 1 else partner
+        words = (partner.name or "").split()
+        return clip(words[0] if words else "", limit)
+
+    def _text_reminder_practitioner(self, limit=22):
+        """The organizer's name."""
+        self.ensure_one()
+        return clip(self.user_id.name, limit)
+
+    def _text_reminder_location(self, limit=None):
+        """The location (room)."""
+        self.ensure_one()
+        return clip(self.location, limit)
+
+    def _text_reminder_start(self, limit=16):
+        """The start in the recipient's time zone, without the year when the
+        full form is longer than ``limit``."""
+        self.ensure_one()
+        return self._text_reminder_moment(self.start, self.start_date, limit)
+
+    def _text_reminder_end(self, limit=16):
+        """The end, like ``_text_reminder_start``."""
+        self.ensure_one()
+        return self._text_reminder_moment(self.stop, self.stop_date, limit)
+
+    def _text_reminder_moment(self, value, day, limit):
+        rule = self.env["sms.reminder.rule"]
+        if self.allday:
+            text = rule._format_when(day, date_only=True)
+        else:
+            text = rule._format_when(value)
+            if limit and len(text) > limit:
+                text = rule._format_when(value, short=True)
+        return clip(text, limit)

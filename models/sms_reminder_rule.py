@@ -503,6 +503,7 @@ class SmsReminderRule(models.Model):
         groups = defaultdict(list)
         keys = {}
         practitioners = self._practitioners(pairs)
+        personal = self._is_personal(template.body if body is None else body)
         for document, partner in pairs:
             company = document._text_reminder_company()
             key = (
@@ -511,31 +512,43 @@ class SmsReminderRule(models.Model):
                 "practitioner"
                 if partner in practitioners.get(document.id, ())
                 else "client",
+                # A text naming its recipient is rendered for each of them.
+                partner.id if personal else False,
             )
             keys[document.id, partner.id] = key
             groups[key].append(document.id)
         model = pairs[0][0]._name if pairs else False
         rendered = {}
-        for (lang, tz, role), res_ids in groups.items():
+        for (lang, tz, role, recipient), res_ids in groups.items():
             res_ids = list(dict.fromkeys(res_ids))
+            context = {"tz": tz, "text_reminder_role": role}
+            if recipient:
+                context["text_recipient_id"] = recipient
             if body is None:
-                texts = template.with_context(
-                    tz=tz, text_reminder_role=role
-                )._render_field("body", res_ids, set_lang=lang)
+                texts = template.with_context(**context)._render_field(
+                    "body", res_ids, set_lang=lang
+                )
             else:
                 texts = (
                     self.env["mail.render.mixin"]
-                    .with_context(lang=lang, tz=tz, text_reminder_role=role)
+                    .with_context(lang=lang, **context)
                     ._render_template(body, model, res_ids)
                 )
             for res_id in res_ids:
-                rendered[res_id, lang, tz, role] = self._clean_text(texts[res_id])
+                rendered[res_id, lang, tz, role, recipient] = self._clean_text(
+                    texts[res_id]
+                )
         return {
             (document.id, partner.id): rendered[
                 (document.id, *keys[document.id, partner.id])
             ]
             for document, partner in pairs
         }
+
+    @api.model
+    def _is_personal(self, body):
+        """Whether a text names its recipient (rendered once per recipient)."""
+        return "_text_reminder_first_name" in (body or "")
 
     @api.model
     def _practitioners(self, pairs):
@@ -620,8 +633,9 @@ class SmsReminderRule(models.Model):
         records._message_log_batch(bodies=bodies)
 
     @api.model
-    def _format_when(self, value, date_only=False):
-        """A date (and time) for a text, in the context's language and time zone.
+    def _format_when(self, value, date_only=False, short=False):
+        """A date (and time) for a text, in the context's language and time zone;
+        ``short``: without the year ("Mar 4, 11:00 AM").
 
         Babel is called directly with a parsed locale: a reminder batch formats
         thousands of dates."""
@@ -635,12 +649,14 @@ class SmsReminderRule(models.Model):
             )
         tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
         local = pytz.utc.localize(value).astimezone(tz)
+        if short:
+            date = babel.dates.format_skeleton("MMMd", local.date(), locale=locale)
+        else:
+            date = babel.dates.format_date(local.date(), format="medium", locale=locale)
         return self._clean_text(
-            self._when_pattern(lang)
+            self._when_pattern(lang, short)
             % {
-                "date": babel.dates.format_date(
-                    local.date(), format="medium", locale=locale
-                ),
+                "date": date,
                 "time": babel.dates.format_time(
                     local.time(), format="short", locale=locale
                 ),
@@ -648,6 +664,8 @@ class SmsReminderRule(models.Model):
         )
 
     @api.model
-    @ormcache("lang")
-    def _when_pattern(self, lang):
+    @ormcache("lang", "short")
+    def _when_pattern(self, lang, short=False):
+        if short:
+            return self.with_context(lang=lang).env._("%(date)s, %(time)s")
         return self.with_context(lang=lang).env._("%(date)s at %(time)s")

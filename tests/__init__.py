@@ -16,3 +16,4 @@ from . import test_tours
 from . import test_first_hour
 from . import test_sandbox_phone
 from . import test_reminder_answers
+from . import test_personal_texts
