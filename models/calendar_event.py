@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 from odoo.tools import SQL
 
 from ..tools.clip import clip
@@ -6,6 +6,30 @@ from ..tools.clip import clip
 
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        self._text_booking_wake_up()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "start" in vals or "start_date" in vals:
+            self._text_booking_wake_up()
+        return result
+
+    @api.model
+    def _text_booking_wake_up(self):
+        """Have the reminder cron run soon when a booking confirmation rule is
+        on: the confirmation of a new or moved session goes out in minutes."""
+        rules = self.env["sms.reminder.rule"].sudo()
+        if rules.search_count([("kind", "in", list(rules._booking_kinds()))], limit=1):
+            cron = self.env.ref(
+                "text_messaging.ir_cron_text_messaging_reminders", False
+            )
+            if cron:
+                cron.sudo()._trigger()
 
     # ------------------------------------------- text reminder protocol --
 
@@ -36,7 +60,7 @@ class CalendarEvent(models.Model):
     def _text_reminder_company(self):
         return self.user_id.company_id or self.env.company
 
-    def _text_reminder_recipients(self, recipients):
+    def _text_reminder_recipients(self, recipients, states=None):
         """{event id: partners} for ``recipients`` (client, practitioner, both).
 
         Clients are the attendees other than the organizer; the practitioner is
@@ -60,6 +84,10 @@ class CalendarEvent(models.Model):
                 result[event.id] = partners
                 continue
             if recipients in ("client", "both"):
+                if states is not None:
+                    clients &= attendees.filtered(
+                        lambda a: a.state in states
+                    ).partner_id
                 partners |= clients - confirmed.get(event.id, partners)
             if recipients in ("practitioner", "both") and organizer not in declined:
                 partners |= organizer

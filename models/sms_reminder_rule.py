@@ -51,6 +51,7 @@ class SmsReminderRule(models.Model):
     kind = fields.Selection(
         [
             ("session", "Session"),
+            ("session_booking", "Session booking confirmation"),
             ("pending_invoice", "Pending invoice"),
             ("overdue_invoice", "Overdue invoice"),
             ("pending_task", "Pending task"),
@@ -62,9 +63,10 @@ class SmsReminderRule(models.Model):
         "Document Model", compute="_compute_res_model", store=True, precompute=True
     )
     timing = fields.Selection(
-        [("before", "Before"), ("after", "After")],
+        [("before", "Before"), ("after", "After"), ("booked", "After booking")],
         compute="_compute_timing",
-        help="Before the document's date, or after it (overdue reminders).",
+        help="Before the document's date, after it (overdue reminders), or after "
+        "the document was created (booking confirmations).",
     )
     offset_hours = fields.Integer(
         "Hours",
@@ -109,6 +111,19 @@ class SmsReminderRule(models.Model):
         help="The text; its time and date placeholders are rendered in each "
         "recipient's time zone and language.",
     )
+    include_needs_action = fields.Boolean(
+        "Scheduled",
+        default=True,
+        help="Sessions: clients who have not answered yet.",
+    )
+    include_accepted = fields.Boolean(
+        "Confirmed", default=True, help="Sessions: clients who accepted."
+    )
+    include_tentative = fields.Boolean(
+        "Out of reach",
+        default=True,
+        help="Sessions: clients whose attendance is uncertain (tentative).",
+    )
     ask_answer = fields.Boolean(
         "Ask for an answer",
         help='Sessions: the text asks the client to reply (e.g. "Reply C to '
@@ -145,7 +160,12 @@ class SmsReminderRule(models.Model):
     @api.depends("kind")
     def _compute_timing(self):
         for rule in self:
-            rule.timing = "after" if rule.kind in self._after_kinds() else "before"
+            if rule.kind in self._after_kinds():
+                rule.timing = "after"
+            elif rule.kind in self._booking_kinds():
+                rule.timing = "booked"
+            else:
+                rule.timing = "before"
 
     @api.depends("kind", "ask_answer")
     def _compute_template_id(self):
@@ -208,6 +228,7 @@ class SmsReminderRule(models.Model):
         """{kind: document model}; extend it with a new kind."""
         return {
             "session": "calendar.event",
+            "session_booking": "calendar.event",
             "pending_invoice": "account.move",
             "overdue_invoice": "account.move",
             "pending_task": "project.task",
@@ -219,9 +240,16 @@ class SmsReminderRule(models.Model):
         return {"overdue_invoice"}
 
     @api.model
+    def _booking_kinds(self):
+        """Kinds sent when the document is created or moved (its date changed),
+        plus the offset: once per date."""
+        return {"session_booking"}
+
+    @api.model
     def _default_templates(self):
         return {
             "session": "text_messaging.sms_template_data_reminder_session",
+            "session_booking": "text_messaging.sms_template_data_booking_session",
             "pending_invoice": "text_messaging.sms_template_data_reminder_invoice",
             "overdue_invoice": "text_messaging.sms_template_data_reminder_overdue",
             "pending_task": "text_messaging.sms_template_data_reminder_task",
@@ -313,7 +341,13 @@ class SmsReminderRule(models.Model):
             query.add_where(SQL("%s < %s", step, self.repeat_max))
         else:
             step = SQL("0")
-            moment = SQL("(%s - %s)", anchor, offset)
+            if self.timing == "booked":
+                # Once per date (the log key), from the creation plus the offset;
+                # a move changes the date and its write_date makes it due.
+                created = model._field_to_sql(alias, "create_date")
+                moment = SQL("(%s + %s)", created, offset)
+            else:
+                moment = SQL("(%s - %s)", anchor, offset)
             end = model._text_reminder_end_sql(self, alias)
             query.add_where(SQL("%s <= %s", moment, now))
             query.add_where(SQL("%s > %s", end, now))
@@ -365,7 +399,11 @@ class SmsReminderRule(models.Model):
             list(dict.fromkeys(res_id for res_id, _occurrence, _step in due))
         )
         recipients = self._share_prefetch(
-            documents._text_reminder_recipients(self.recipients)
+            documents._text_reminder_recipients(
+                self.recipients, states=self._attendee_states()
+            )
+            if self.res_model == "calendar.event"
+            else documents._text_reminder_recipients(self.recipients)
         )
         partners = {
             partner.id: partner for group in recipients.values() for partner in group
@@ -414,6 +452,16 @@ class SmsReminderRule(models.Model):
         if self.ask_answer and self.res_model == "calendar.event":
             self.env["sms.reminder.question"]._ask(self, pairs, sms)
         self._log_notes(pairs, sms, self.name)
+
+    def _attendee_states(self):
+        """The calendar attendee states of the clients this rule texts."""
+        self.ensure_one()
+        states = {
+            "needsAction": self.include_needs_action,
+            "accepted": self.include_accepted,
+            "tentative": self.include_tentative,
+        }
+        return {state for state, included in states.items() if included}
 
     # ------------------------------------------------------ quiet hours --
 
