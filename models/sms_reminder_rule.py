@@ -69,14 +69,21 @@ class SmsReminderRule(models.Model):
         "the document was created (booking confirmations).",
     )
     offset_hours = fields.Integer(
-        "Hours",
+        "Offset",
         default=2,
         required=True,
-        help="How many hours before the session start, the invoice due date or the "
-        "task deadline the reminder is sent; for overdue invoices, how many hours "
-        "after the due date the first one is sent. A date without a time (an "
-        "invoice due date) counts from the start of that day in the company's "
-        "time zone.",
+        help="How long (in the offset unit) before the session start, the invoice "
+        "due date or the task deadline the reminder is sent; for overdue "
+        "invoices, how long after the due date the first one is sent; for "
+        "booking confirmations, how long after the booking. A date without a "
+        "time (an invoice due date) counts from the start of that day in the "
+        "company's time zone.",
+    )
+    offset_unit = fields.Selection(
+        [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")],
+        "Offset unit",
+        default="hours",
+        required=True,
     )
     repeat_interval_days = fields.Integer(
         "Repeat every (days)",
@@ -326,7 +333,7 @@ class SmsReminderRule(models.Model):
         query = model._search(model._text_reminder_domain(self))
         alias = query.table
         anchor = model._text_reminder_anchor_sql(self, alias)
-        offset = timedelta(hours=self.offset_hours)
+        offset = self._offset()
         if self.timing == "after":
             interval = timedelta(days=self.repeat_interval_days)
             first = SQL("(%s + %s)", anchor, offset)
@@ -375,6 +382,11 @@ class SmsReminderRule(models.Model):
         )
         query.order = SQL("%s, %s", moment, SQL.identifier(alias, "id"))
         return query, anchor, step
+
+    def _offset(self):
+        """The rule's offset as a timedelta."""
+        self.ensure_one()
+        return timedelta(**{self.offset_unit or "hours": self.offset_hours})
 
     def _due(self, now, limit):
         """[(document id, occurrence, step)] of at most ``limit`` due reminders."""

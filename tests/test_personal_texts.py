@@ -83,3 +83,24 @@ class TestPersonalTexts(ReminderCase):
             self._reminders(event).body,
             "Hi Ada: Mar 4, 11:00 AM to Mar 4, 12:00 PM, Dr Bo, room B2.",
         )
+
+    def test_offsets_in_minutes_and_days(self):
+        self._switch_on(
+            self.session_rule,
+            "2025-03-04 13:00:00",
+            offset_hours=30,
+            offset_unit="minutes",
+        )
+        with self._at("2025-03-04 12:00:00"):
+            soon = self._event("2025-03-04 16:00:00", self.client)
+        self._run("2025-03-04 15:25:00")
+        self.assertFalse(self._reminders(soon))
+        self._run("2025-03-04 15:31:00")
+        self.assertEqual(len(self._reminders(soon)), 1)
+        self.session_rule.write({"offset_hours": 1, "offset_unit": "days"})
+        with self._at("2025-03-04 15:40:00"):
+            tomorrow = self._event("2025-03-05 17:00:00", self.client)
+        self._run("2025-03-04 16:55:00")
+        self.assertFalse(self._reminders(tomorrow))
+        self._run("2025-03-04 17:01:00")
+        self.assertEqual(len(self._reminders(tomorrow)), 1)
