@@ -60,19 +60,22 @@ class CalendarEvent(models.Model):
     def _text_reminder_company(self):
         return self.user_id.company_id or self.env.company
 
-    def _text_reminder_recipients(self, recipients, states=None):
+    def _text_reminder_recipients(self, recipients, rule=None):
         """{event id: partners} for ``recipients`` (client, practitioner, both).
 
         Clients are the attendees other than the organizer; the practitioner is
         the organizer. Whoever declined gets nothing, and a session whose
-        clients all declined is off: nobody gets a reminder. A client who
-        confirmed this start by text gets no further reminder."""
+        clients all declined is off: nobody gets a reminder. For an automated
+        ``rule``, only clients in the rule's attendee states, and none who
+        confirmed this start by text (no further reminder)."""
         result = {}
+        clients_too = recipients in ("client", "both")
         confirmed = (
             self.env["sms.reminder.question"]._confirmed(self)
-            if recipients in ("client", "both")
+            if rule and clients_too
             else {}
         )
+        states = rule._attendee_states() if rule else None
         for event in self:
             organizer = event.user_id.partner_id
             attendees = event.attendee_ids
@@ -83,7 +86,7 @@ class CalendarEvent(models.Model):
             if invited and not clients:
                 result[event.id] = partners
                 continue
-            if recipients in ("client", "both"):
+            if clients_too:
                 if states is not None:
                     clients &= attendees.filtered(
                         lambda a: a.state in states

@@ -411,9 +411,7 @@ class SmsReminderRule(models.Model):
             list(dict.fromkeys(res_id for res_id, _occurrence, _step in due))
         )
         recipients = self._share_prefetch(
-            documents._text_reminder_recipients(
-                self.recipients, states=self._attendee_states()
-            )
+            documents._text_reminder_recipients(self.recipients, rule=self)
             if self.res_model == "calendar.event"
             else documents._text_reminder_recipients(self.recipients)
         )
