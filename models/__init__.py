@@ -23,3 +23,4 @@ from . import sms_scheduled_message
 from . import sms_mass_message
 from . import sms_greeting_rule
 from . import sms_sandbox_phone
+from . import sms_reminder_question

@@ -29,6 +29,16 @@ class ResCompany(models.Model):
     )
     text_quiet_hours_start = fields.Float("Quiet from", default=21.0)
     text_quiet_hours_end = fields.Float("Quiet until", default=8.0)
+    text_answer_notification = fields.Selection(
+        [("activity", "Activity"), ("text", "Text")],
+        "Tell the practitioner by",
+        default="activity",
+        required=True,
+        help="How the organizer of a session learns that a client confirmed or "
+        "declined it by text: an activity on the client, or a text to their "
+        "number (an activity when they have no valid number). A request to "
+        "reschedule is always an activity.",
+    )
     text_consent_wording_reminders = fields.Text(
         "Reminders consent wording",
         translate=True,

@@ -62,10 +62,23 @@ class ResConfigSettings(models.TransientModel):
         related="text_reminder_session_rule_id.offset_hours",
         readonly=False,
     )
+    text_reminder_session_offset_unit = fields.Selection(
+        string="Session reminders: unit",
+        related="text_reminder_session_rule_id.offset_unit",
+        readonly=False,
+    )
     text_reminder_session_recipients = fields.Selection(
         string="Session reminders: recipients",
         related="text_reminder_session_rule_id.recipients",
         readonly=False,
+    )
+    text_reminder_session_ask_answer = fields.Boolean(
+        "Session reminders: ask for an answer",
+        related="text_reminder_session_rule_id.ask_answer",
+        readonly=False,
+    )
+    text_answer_notification = fields.Selection(
+        related="company_id.text_answer_notification", readonly=False
     )
     text_reminder_invoice_rule_id = fields.Many2one(
         string="Pending invoice reminders: rule",
@@ -79,6 +92,11 @@ class ResConfigSettings(models.TransientModel):
     text_reminder_invoice_hours = fields.Integer(
         "Pending invoice reminders: hours",
         related="text_reminder_invoice_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_invoice_offset_unit = fields.Selection(
+        string="Pending invoice reminders: unit",
+        related="text_reminder_invoice_rule_id.offset_unit",
         readonly=False,
     )
     text_reminder_invoice_recipients = fields.Selection(
@@ -98,6 +116,11 @@ class ResConfigSettings(models.TransientModel):
     text_reminder_overdue_hours = fields.Integer(
         "Overdue invoice reminders: hours",
         related="text_reminder_overdue_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_overdue_offset_unit = fields.Selection(
+        string="Overdue invoice reminders: unit",
+        related="text_reminder_overdue_rule_id.offset_unit",
         readonly=False,
     )
     text_reminder_overdue_interval = fields.Integer(
@@ -127,6 +150,11 @@ class ResConfigSettings(models.TransientModel):
     text_reminder_task_hours = fields.Integer(
         "Pending task reminders: hours",
         related="text_reminder_task_rule_id.offset_hours",
+        readonly=False,
+    )
+    text_reminder_task_offset_unit = fields.Selection(
+        string="Pending task reminders: unit",
+        related="text_reminder_task_rule_id.offset_unit",
         readonly=False,
     )
     text_reminder_task_recipients = fields.Selection(

@@ -164,6 +164,9 @@ class SmsInbound(models.Model):
         )
         records.filtered("partner_id")._post_on_partners()
         records.filtered("keyword")._apply_keywords()
+        self.env["sms.reminder.question"]._answer(
+            records.filtered(lambda m: not m.keyword)
+        )
         return records
 
     @api.model

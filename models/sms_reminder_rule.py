@@ -51,6 +51,7 @@ class SmsReminderRule(models.Model):
     kind = fields.Selection(
         [
             ("session", "Session"),
+            ("session_booking", "Session booking confirmation"),
             ("pending_invoice", "Pending invoice"),
             ("overdue_invoice", "Overdue invoice"),
             ("pending_task", "Pending task"),
@@ -62,19 +63,27 @@ class SmsReminderRule(models.Model):
         "Document Model", compute="_compute_res_model", store=True, precompute=True
     )
     timing = fields.Selection(
-        [("before", "Before"), ("after", "After")],
+        [("before", "Before"), ("after", "After"), ("booked", "After booking")],
         compute="_compute_timing",
-        help="Before the document's date, or after it (overdue reminders).",
+        help="Before the document's date, after it (overdue reminders), or after "
+        "the document was created (booking confirmations).",
     )
     offset_hours = fields.Integer(
-        "Hours",
+        "Offset",
         default=2,
         required=True,
-        help="How many hours before the session start, the invoice due date or the "
-        "task deadline the reminder is sent; for overdue invoices, how many hours "
-        "after the due date the first one is sent. A date without a time (an "
-        "invoice due date) counts from the start of that day in the company's "
-        "time zone.",
+        help="How long (in the offset unit) before the session start, the invoice "
+        "due date or the task deadline the reminder is sent; for overdue "
+        "invoices, how long after the due date the first one is sent; for "
+        "booking confirmations, how long after the booking. A date without a "
+        "time (an invoice due date) counts from the start of that day in the "
+        "company's time zone.",
+    )
+    offset_unit = fields.Selection(
+        [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")],
+        "Offset unit",
+        default="hours",
+        required=True,
     )
     repeat_interval_days = fields.Integer(
         "Repeat every (days)",
@@ -109,6 +118,26 @@ class SmsReminderRule(models.Model):
         help="The text; its time and date placeholders are rendered in each "
         "recipient's time zone and language.",
     )
+    include_needs_action = fields.Boolean(
+        "Scheduled",
+        default=True,
+        help="Sessions: clients who have not answered yet.",
+    )
+    include_accepted = fields.Boolean(
+        "Confirmed", default=True, help="Sessions: clients who accepted."
+    )
+    include_tentative = fields.Boolean(
+        "Out of reach",
+        default=True,
+        help="Sessions: clients whose attendance is uncertain (tentative).",
+    )
+    ask_answer = fields.Boolean(
+        "Ask for an answer",
+        help='Sessions: the text asks the client to reply (e.g. "Reply C to '
+        "confirm, R to reschedule\"). The reply sets the client's answer on the "
+        "session, is noted in its chatter and the practitioner is told; a "
+        "confirmed session gets no further reminder.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
@@ -138,15 +167,29 @@ class SmsReminderRule(models.Model):
     @api.depends("kind")
     def _compute_timing(self):
         for rule in self:
-            rule.timing = "after" if rule.kind in self._after_kinds() else "before"
+            if rule.kind in self._after_kinds():
+                rule.timing = "after"
+            elif rule.kind in self._booking_kinds():
+                rule.timing = "booked"
+            else:
+                rule.timing = "before"
 
-    @api.depends("kind")
+    @api.depends("kind", "ask_answer")
     def _compute_template_id(self):
         xmlids = self._default_templates()
+        asking = self._asking_templates()
+        defaults = {
+            self.env.ref(xmlid, raise_if_not_found=False)
+            for xmlid in [*xmlids.values(), *asking.values()]
+        }
         for rule in self:
-            if rule.template_id and rule.template_id.model == rule.res_model:
+            xmlid = (asking if rule.ask_answer else xmlids).get(rule.kind)
+            if (
+                rule.template_id
+                and rule.template_id.model == rule.res_model
+                and (rule.template_id not in defaults or not xmlid)
+            ):
                 continue
-            xmlid = xmlids.get(rule.kind)
             rule.template_id = xmlid and self.env.ref(xmlid, raise_if_not_found=False)
 
     def _compute_log_count(self):
@@ -192,6 +235,7 @@ class SmsReminderRule(models.Model):
         """{kind: document model}; extend it with a new kind."""
         return {
             "session": "calendar.event",
+            "session_booking": "calendar.event",
             "pending_invoice": "account.move",
             "overdue_invoice": "account.move",
             "pending_task": "project.task",
@@ -203,13 +247,25 @@ class SmsReminderRule(models.Model):
         return {"overdue_invoice"}
 
     @api.model
+    def _booking_kinds(self):
+        """Kinds sent when the document is created or moved (its date changed),
+        plus the offset: once per date."""
+        return {"session_booking"}
+
+    @api.model
     def _default_templates(self):
         return {
             "session": "text_messaging.sms_template_data_reminder_session",
+            "session_booking": "text_messaging.sms_template_data_booking_session",
             "pending_invoice": "text_messaging.sms_template_data_reminder_invoice",
             "overdue_invoice": "text_messaging.sms_template_data_reminder_overdue",
             "pending_task": "text_messaging.sms_template_data_reminder_task",
         }
+
+    @api.model
+    def _asking_templates(self):
+        """{kind: template} of the texts asking for an answer (``ask_answer``)."""
+        return {"session": "text_messaging.sms_template_data_reminder_session_answer"}
 
     # ------------------------------------------------------------- cron --
 
@@ -277,7 +333,7 @@ class SmsReminderRule(models.Model):
         query = model._search(model._text_reminder_domain(self))
         alias = query.table
         anchor = model._text_reminder_anchor_sql(self, alias)
-        offset = timedelta(hours=self.offset_hours)
+        offset = self._offset()
         if self.timing == "after":
             interval = timedelta(days=self.repeat_interval_days)
             first = SQL("(%s + %s)", anchor, offset)
@@ -292,7 +348,13 @@ class SmsReminderRule(models.Model):
             query.add_where(SQL("%s < %s", step, self.repeat_max))
         else:
             step = SQL("0")
-            moment = SQL("(%s - %s)", anchor, offset)
+            if self.timing == "booked":
+                # Once per date (the log key), from the creation plus the offset;
+                # a move changes the date and its write_date makes it due.
+                created = model._field_to_sql(alias, "create_date")
+                moment = SQL("(%s + %s)", created, offset)
+            else:
+                moment = SQL("(%s - %s)", anchor, offset)
             end = model._text_reminder_end_sql(self, alias)
             query.add_where(SQL("%s <= %s", moment, now))
             query.add_where(SQL("%s > %s", end, now))
@@ -321,6 +383,11 @@ class SmsReminderRule(models.Model):
         query.order = SQL("%s, %s", moment, SQL.identifier(alias, "id"))
         return query, anchor, step
 
+    def _offset(self):
+        """The rule's offset as a timedelta."""
+        self.ensure_one()
+        return timedelta(**{self.offset_unit or "hours": self.offset_hours})
+
     def _due(self, now, limit):
         """[(document id, occurrence, step)] of at most ``limit`` due reminders."""
         query, anchor, step = self._due_query(now)
@@ -344,7 +411,9 @@ class SmsReminderRule(models.Model):
             list(dict.fromkeys(res_id for res_id, _occurrence, _step in due))
         )
         recipients = self._share_prefetch(
-            documents._text_reminder_recipients(self.recipients)
+            documents._text_reminder_recipients(self.recipients, rule=self)
+            if self.res_model == "calendar.event"
+            else documents._text_reminder_recipients(self.recipients)
         )
         partners = {
             partner.id: partner for group in recipients.values() for partner in group
@@ -390,7 +459,19 @@ class SmsReminderRule(models.Model):
         self.env["sms.reminder.log"]._link_messages(
             {row["id"]: message.id for row, message in zip(to_send, sms, strict=True)}
         )
+        if self.ask_answer and self.res_model == "calendar.event":
+            self.env["sms.reminder.question"]._ask(self, pairs, sms)
         self._log_notes(pairs, sms, self.name)
+
+    def _attendee_states(self):
+        """The calendar attendee states of the clients this rule texts."""
+        self.ensure_one()
+        states = {
+            "needsAction": self.include_needs_action,
+            "accepted": self.include_accepted,
+            "tentative": self.include_tentative,
+        }
+        return {state for state, included in states.items() if included}
 
     # ------------------------------------------------------ quiet hours --
 
@@ -480,6 +561,7 @@ class SmsReminderRule(models.Model):
         groups = defaultdict(list)
         keys = {}
         practitioners = self._practitioners(pairs)
+        personal = self._is_personal(template.body if body is None else body)
         for document, partner in pairs:
             company = document._text_reminder_company()
             key = (
@@ -488,31 +570,43 @@ class SmsReminderRule(models.Model):
                 "practitioner"
                 if partner in practitioners.get(document.id, ())
                 else "client",
+                # A text naming its recipient is rendered for each of them.
+                partner.id if personal else False,
             )
             keys[document.id, partner.id] = key
             groups[key].append(document.id)
         model = pairs[0][0]._name if pairs else False
         rendered = {}
-        for (lang, tz, role), res_ids in groups.items():
+        for (lang, tz, role, recipient), res_ids in groups.items():
             res_ids = list(dict.fromkeys(res_ids))
+            context = {"tz": tz, "text_reminder_role": role}
+            if recipient:
+                context["text_recipient_id"] = recipient
             if body is None:
-                texts = template.with_context(
-                    tz=tz, text_reminder_role=role
-                )._render_field("body", res_ids, set_lang=lang)
+                texts = template.with_context(**context)._render_field(
+                    "body", res_ids, set_lang=lang
+                )
             else:
                 texts = (
                     self.env["mail.render.mixin"]
-                    .with_context(lang=lang, tz=tz, text_reminder_role=role)
+                    .with_context(lang=lang, **context)
                     ._render_template(body, model, res_ids)
                 )
             for res_id in res_ids:
-                rendered[res_id, lang, tz, role] = self._clean_text(texts[res_id])
+                rendered[res_id, lang, tz, role, recipient] = self._clean_text(
+                    texts[res_id]
+                )
         return {
             (document.id, partner.id): rendered[
                 (document.id, *keys[document.id, partner.id])
             ]
             for document, partner in pairs
         }
+
+    @api.model
+    def _is_personal(self, body):
+        """Whether a text names its recipient (rendered once per recipient)."""
+        return "_text_reminder_first_name" in (body or "")
 
     @api.model
     def _practitioners(self, pairs):
@@ -597,8 +691,9 @@ class SmsReminderRule(models.Model):
         records._message_log_batch(bodies=bodies)
 
     @api.model
-    def _format_when(self, value, date_only=False):
-        """A date (and time) for a text, in the context's language and time zone.
+    def _format_when(self, value, date_only=False, short=False):
+        """A date (and time) for a text, in the context's language and time zone;
+        ``short``: without the year ("Mar 4, 11:00 AM").
 
         Babel is called directly with a parsed locale: a reminder batch formats
         thousands of dates."""
@@ -612,12 +707,14 @@ class SmsReminderRule(models.Model):
             )
         tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
         local = pytz.utc.localize(value).astimezone(tz)
+        if short:
+            date = babel.dates.format_skeleton("MMMd", local.date(), locale=locale)
+        else:
+            date = babel.dates.format_date(local.date(), format="medium", locale=locale)
         return self._clean_text(
-            self._when_pattern(lang)
+            self._when_pattern(lang, short)
             % {
-                "date": babel.dates.format_date(
-                    local.date(), format="medium", locale=locale
-                ),
+                "date": date,
                 "time": babel.dates.format_time(
                     local.time(), format="short", locale=locale
                 ),
@@ -625,6 +722,8 @@ class SmsReminderRule(models.Model):
         )
 
     @api.model
-    @ormcache("lang")
-    def _when_pattern(self, lang):
+    @ormcache("lang", "short")
+    def _when_pattern(self, lang, short=False):
+        if short:
+            return self.with_context(lang=lang).env._("%(date)s, %(time)s")
         return self.with_context(lang=lang).env._("%(date)s at %(time)s")

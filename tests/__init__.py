@@ -17,3 +17,6 @@ from . import test_first_hour
 from . import test_sandbox_phone
 from . import test_consent
 from . import test_quiet_hours_dispatch
+from . import test_reminder_answers
+from . import test_personal_texts
+from . import test_booking_confirmations
