@@ -28,6 +28,13 @@ class ResCompany(models.Model):
         "until they end: postponed, never dropped.",
     )
     text_quiet_hours_start = fields.Float("Quiet from", default=21.0)
+    text_legal_quiet_hours = fields.Boolean(
+        "Recipients' quiet hours",
+        default=True,
+        help="Automated texts wait while it is night where the recipient is (US "
+        "federal and state hours for US numbers), in the contact's or the "
+        "number's time zone: postponed, never dropped.",
+    )
     text_quiet_hours_end = fields.Float("Quiet until", default=8.0)
     text_answer_notification = fields.Selection(
         [("activity", "Activity"), ("text", "Text")],

@@ -39,6 +39,9 @@ class ResConfigSettings(models.TransientModel):
     text_opt_out_footer = fields.Char(
         related="company_id.text_opt_out_footer", readonly=False
     )
+    text_legal_quiet_hours = fields.Boolean(
+        related="company_id.text_legal_quiet_hours", readonly=False
+    )
     text_quiet_hours = fields.Boolean(
         related="company_id.text_quiet_hours", readonly=False
     )

@@ -47,7 +47,12 @@ class SmsSms(models.Model):
         rows = []
         for sms in self:
             number = numbers.get(sms.id)
-            if sms.kind not in QUIET_HOURS_KINDS or not number:
+            company = sms.company_id or self.env.company
+            if (
+                sms.kind not in QUIET_HOURS_KINDS
+                or not number
+                or not (company.text_legal_quiet_hours or company.text_quiet_hours)
+            ):
                 continue
             zone = sms._quiet_hours_zone(number)
             when = quiet_hours.next_allowed_for(
@@ -56,6 +61,7 @@ class SmsSms(models.Model):
                 partner_tz=sms.partner_id.tz,
                 company=sms._quiet_hours_company_window(),
                 company_tz=sms._quiet_hours_company_tz(),
+                law=company.text_legal_quiet_hours,
             )
             if not when:
                 continue

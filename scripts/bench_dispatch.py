@@ -65,8 +65,8 @@ def queue(env, gateway, count, label):
         "INSERT INTO sms_sms (uuid, number, body, state, gateway_id, to_delete, kind, "
         "attempts, segments, encoding, create_date, write_date, create_uid, write_uid) "
         "SELECT md5(random()::text || i::text), '+1201555' || lpad((i %% 10000)::text, "
-        "4, '0'), %s || ' message ' || i, 'outgoing', %s, false, 'mass', 0, 1, 'gsm7', "
-        "now() at time zone 'utc', now() at time zone 'utc', 1, 1 "
+        "4, '0'), %s || ' message ' || i, 'outgoing', %s, false, 'custom', 0, 1, "
+        "'gsm7', now() at time zone 'utc', now() at time zone 'utc', 1, 1 "
         "FROM generate_series(1, %s) AS i",
         (label, gateway.id, count),
     )

@@ -129,7 +129,7 @@ def setup(env, url, args, run):
             "create_uid, write_uid) "
             "SELECT md5(random()::text || i::text), '+1201555' || "
             "lpad((i %% 10000)::text, 4, '0'), %s || ' ' || i, 'outgoing', %s, "
-            "false, 'mass', 0, 1, 'gsm7', now() at time zone 'utc', "
+            "false, 'custom', 0, 1, 'gsm7', now() at time zone 'utc', "
             "now() at time zone 'utc', 1, 1 FROM generate_series(1, %s) AS i",
             (f"chaos {run} {record.provider}", record.id, count),
         )

@@ -66,7 +66,8 @@ class TestBookingConfirmations(ReminderCase):
         )
         self.assertEqual(
             sms.body,
-            "Booked: Therapy on Mar 6, 2025 at 11:00 AM, Main office, with Dr Bo.",
+            f"Booked with {self.env.company.name}: "
+            "Therapy on Mar 6, 2025 at 11:00 AM, Main office, with Dr Bo.",
         )
         self._run("2025-03-04 14:10:00")
         self.assertEqual(len(self._reminders(event)), 1, "never twice for a start")
@@ -81,7 +82,8 @@ class TestBookingConfirmations(ReminderCase):
         moved = self._reminders(event)[1:]
         self.assertEqual(
             moved.body,
-            "Booked: Therapy on Mar 7, 2025 at 11:00 AM, Main office, with Dr Bo.",
+            f"Booked with {self.env.company.name}: "
+            "Therapy on Mar 7, 2025 at 11:00 AM, Main office, with Dr Bo.",
         )
         self._run("2025-03-04 15:30:00")
         self.assertEqual(len(self._reminders(event)), 2)

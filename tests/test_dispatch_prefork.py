@@ -65,7 +65,7 @@ def texts(registry, fake):
                     "number": f"+1201555{index:04d}",
                     "body": f"prefork text {index}",
                     "gateway_id": gateway.id,
-                    "kind": "mass",
+                    "kind": "custom",
                 }
                 for index in range(COUNT)
             ]

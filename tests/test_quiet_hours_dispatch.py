@@ -30,6 +30,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
         cls.company.partner_id.tz = "America/New_York"
         cls.company.write(
             {
+                "text_legal_quiet_hours": True,
                 "text_quiet_hours": True,
                 "text_quiet_hours_start": 20.0,
                 "text_quiet_hours_end": 8.0,

@@ -48,9 +48,15 @@ class TestReminderComposer(ReminderCase):
         self.assertEqual(form.template_id, self.session_rule.template_id)
         self.assertEqual(form.record_count, 2)
         self.assertEqual((form.send_count, form.skip_count), (2, 1))
-        self.assertIn("Reminder: Therapy on Mar 4, 2025 at 11:00 AM", form.preview)
+        self.assertIn(
+            f"Reminder from {self.env.company.name}: "
+            "Therapy on Mar 4, 2025 at 11:00 AM",
+            form.preview,
+        )
         self.assertIn("Skipped: Blacklisted", form.preview)
-        self.assertIn("1 (70 characters)", form.preview)
+        # "Reminder: " became "Reminder from <company>: ".
+        length = 70 + len(" from ") + len(self.env.company.name)
+        self.assertIn(f"1 ({length} characters)", form.preview)
         composer = form.save()
         action = composer.action_send()
         sms = self._reminders(first | second, kind="manual_reminder")
@@ -200,7 +206,11 @@ class TestReminderComposer(ReminderCase):
         form = self._composer(event)
         self.assertFalse(form.edit_body, "the template's text is not shown raw")
         self.assertIn("{{", form.body)
-        self.assertIn("Reminder: Therapy on Mar 4, 2025 at 11:00 AM", form.preview)
+        self.assertIn(
+            f"Reminder from {self.env.company.name}: "
+            "Therapy on Mar 4, 2025 at 11:00 AM",
+            form.preview,
+        )
         self.assertNotIn("{{", form.preview)
         view = self.env.ref("text_messaging.sms_reminder_composer_view_form")
         self.assertIn('name="body" placeholder="Your reminder"', view.arch)
@@ -219,11 +229,14 @@ class TestReminderComposer(ReminderCase):
         )
         self.assertEqual(
             to_client.body,
-            "Reminder: Therapy on Mar 4, 2025 at 11:00 AM, " "Main office, with Dr Bo.",
+            f"Reminder from {self.env.company.name}: "
+            "Therapy on Mar 4, 2025 at 11:00 AM, "
+            "Main office, with Dr Bo.",
         )
         self.assertEqual(
             to_organizer.body,
-            "Reminder: Therapy on Mar 4, 2025 at 10:00 AM, Main office.",
+            f"Reminder from {self.env.company.name}: "
+            "Therapy on Mar 4, 2025 at 10:00 AM, Main office.",
             "Dr Bo is not told the session is with Dr Bo",
         )
 
@@ -249,7 +262,7 @@ class TestReminderComposer(ReminderCase):
         composer.action_send()
         self.assertEqual(
             self._reminders(open_task, kind="manual_reminder").body,
-            "Reminder: Call back (Intake).",
+            f"Reminder from {self.env.company.name}: " "Call back (Intake).",
             "no 'is due on .' without a deadline",
         )
         with self.assertRaisesRegex(UserError, "open tasks only"):

@@ -156,7 +156,8 @@ class TestSessionReminders(ReminderCase):
         )
         self.assertEqual(
             sms.body,
-            "Reminder: Therapy on Mar 4, 2025 at 11:00 AM, Main office, with Dr Bo.",
+            f"Reminder from {self.env.company.name}: "
+            "Therapy on Mar 4, 2025 at 11:00 AM, Main office, with Dr Bo.",
         )
         self.assertEqual(sms.encoding, "gsm7", "no no-break space from babel")
         self.assertEqual(len(self._notes(event)), 1)
@@ -356,7 +357,10 @@ class TestSessionReminders(ReminderCase):
                     sms[partner].failure_explanation,
                     self.env["sms.sms"]._explain(failure_type),
                 )
-                self.assertIn("Reminder: Therapy", sms[partner].body)
+                self.assertIn(
+                    f"Reminder from {self.env.company.name}: " "Therapy",
+                    sms[partner].body,
+                )
         note = self._notes(event)
         self.assertEqual(len(note), 1, "one note for the reminder")
         self.assertIn("Nora No Consent", note.body)
@@ -580,7 +584,8 @@ class TestTaskReminders(ReminderCase):
         self.assertEqual(sms.partner_id, self.client)
         self.assertEqual(
             sms.body,
-            "Reminder: Send the signed form (Intake) is due on Mar 5, 2025 at 3:00 PM.",
+            f"Reminder from {self.env.company.name}: "
+            "Send the signed form (Intake) is due on Mar 5, 2025 at 3:00 PM.",
         )
         self.assertFalse(self._reminders(done | folded))
 

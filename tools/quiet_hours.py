@@ -199,12 +199,14 @@ def next_allowed(now, constraints):
     raise NoOverlap(constraints)
 
 
-def next_allowed_for(now, number, partner_tz=None, company=None, company_tz=None):
+def next_allowed_for(
+    now, number, partner_tz=None, company=None, company_tz=None, law=True
+):
     """The whole rule for one recipient: the law where the number is, in the
     contact's time zone when known, else the number's; and the company's
     own quiet hours (``company`` = ``(quiet_from, quiet_until)`` or None) in
-    the company's time zone, on top."""
-    region, state, zones = locate(number) if number else (None, None, ())
+    the company's time zone, on top. ``law=False`` leaves the law out."""
+    region, state, zones = locate(number) if number and law else (None, None, ())
     zone_names = (partner_tz,) if partner_tz and _zone(partner_tz) else zones
     constraints = [(zone_names, legal_week(region, state))]
     if company:
