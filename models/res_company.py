@@ -58,6 +58,11 @@ class ResCompany(models.Model):
         help="What contacts are told when they agree to marketing texts; kept "
         "in the consent ledger with each permission given. Empty: the default.",
     )
+    text_first_text_footer = fields.Boolean(
+        "Opt-out footer on first texts",
+        help="The first text this company sends to a number ends with how to "
+        "opt out, unless it already says it.",
+    )
     text_opt_out_footer = fields.Char(
         "Opt-out footer",
         translate=True,

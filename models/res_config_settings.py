@@ -36,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
     text_consent_wording_marketing = fields.Text(
         related="company_id.text_consent_wording_marketing", readonly=False
     )
+    text_first_text_footer = fields.Boolean(
+        related="company_id.text_first_text_footer", readonly=False
+    )
     text_opt_out_footer = fields.Char(
         related="company_id.text_opt_out_footer", readonly=False
     )

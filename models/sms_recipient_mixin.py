@@ -255,7 +255,8 @@ class SmsRecipientMixin(models.AbstractModel):
         the user, who shows as their author in the History)."""
         if not vals_list:
             return self.env["sms.sms"]
-        return self.env["sms.sms"].sudo().create(vals_list)
+        sms_model = self.env["sms.sms"].sudo()
+        return sms_model.create(sms_model._with_first_text_footer(vals_list))
 
     # ---------------------------------------------------------- time zone --
 

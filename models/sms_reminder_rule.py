@@ -653,7 +653,7 @@ class SmsReminderRule(models.Model):
                     failure_explanation=sms_model._explain(failure_type),
                 )
             vals_list.append(vals)
-        return sms_model.create(vals_list)
+        return sms_model.create(sms_model._with_first_text_footer(vals_list))
 
     @api.model
     def _log_notes(self, pairs, sms, title):

@@ -5,8 +5,8 @@ and opt-outs that providers report (Twilio 21610 and its equivalents)."""
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from odoo import fields, models
-from odoo.tools import LazyTranslate
+from odoo import api, fields, models
+from odoo.tools import SQL, LazyTranslate
 
 from ..tools import quiet_hours
 
@@ -105,6 +105,60 @@ class SmsSms(models.Model):
             return self.partner_id.tz
         zones = quiet_hours.locate(number)[2]
         return zones[0] if len(zones) == 1 else None
+
+    # --------------------------------------------------- first text footer --
+
+    @api.model
+    def _with_first_text_footer(self, vals_list):
+        """``vals_list`` (queued rows about to be created) where the first text
+        to a number that was never texted ends with how to opt out, for
+        companies that ask for it (CTIA: tell new recipients how to stop).
+        One query for all the numbers."""
+        companies = {vals.get("company_id") for vals in vals_list}
+        asking = (
+            self.env["res.company"]
+            .browse([cid for cid in companies if cid])
+            .filtered("text_first_text_footer")
+        )
+        default_asks = self.env.company.text_first_text_footer
+        if not asking and not default_asks:
+            return vals_list
+
+        def asks(vals):
+            company_id = vals.get("company_id")
+            return company_id in asking.ids if company_id else default_asks
+
+        numbers = {
+            vals["number"]
+            for vals in vals_list
+            if vals.get("state", "outgoing") == "outgoing"
+            and vals.get("number")
+            and asks(vals)
+        }
+        if not numbers:
+            return vals_list
+        texted = {
+            number
+            for (number,) in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT number FROM sms_sms WHERE number = ANY(%s) "
+                    "AND state IN ('pending', 'sent')",
+                    sorted(numbers),
+                )
+            )
+        }
+        result, footed = [], set()
+        for vals in vals_list:
+            number = vals.get("number")
+            if number in numbers and number not in texted and number not in footed:
+                footed.add(number)
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                text = company._text_with_opt_out_footer({0: vals.get("body")})[0]
+                vals = {**vals, "body": text}
+            result.append(vals)
+        return result
 
     # -------------------------------------------------- provider opt-outs --
 

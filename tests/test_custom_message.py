@@ -289,3 +289,21 @@ class TestCustomMessage(TextMessagingCase):
                     number, self.env.ref("base.us")
                 )
                 self.assertEqual(validity, "valid")
+
+    def test_first_text_to_a_number_says_how_to_opt_out(self):
+        self.company.text_first_text_footer = True
+        self._form([self.partner, self.bob], body="Hello").save().action_send()
+        rows = self.env["sms.sms"].search(
+            [("partner_id", "in", (self.partner | self.bob).ids)]
+        )
+        self.assertEqual(set(rows.mapped("body")), {"Hello\nReply STOP to opt out."})
+        self._dispatch()
+        # Now that they have had a text, the next one carries no footer.
+        self._form([self.partner, self.bob], body="Again").save().action_send()
+        again = self.env["sms.sms"].search([("body", "like", "Again")])
+        self.assertEqual(set(again.mapped("body")), {"Again"})
+        # Off (the default): no footer, even on a first text.
+        self.company.text_first_text_footer = False
+        self._form(numbers="+1 201 555 0077", body="Hi").save().action_send()
+        first = self.env["sms.sms"].search([("number", "=", "+12015550077")])
+        self.assertEqual(first.body, "Hi")
