@@ -6,6 +6,7 @@ from . import res_partner
 from . import sms_gateway
 from . import sms_inbound
 from . import sms_sms
+from . import sms_sms_indexes
 from . import sms_author_mixin
 from . import sms_reminder_rule
 from . import sms_reminder_log
