@@ -80,6 +80,33 @@ def own_database(name):
     return marker == "1"
 
 
+def open_database(name):
+    """A new database ``name`` with the addon installed (no demo data);
+    returns its registry."""
+    import odoo
+    from odoo.modules.registry import Registry
+
+    package_dir = devenv.find_odoo()
+    devenv.link_addon()
+    config = devenv.write_config("bench", package_dir)
+    devenv.drop_database(name)
+    subprocess.run(
+        devenv.odoo_command(
+            config,
+            "-d",
+            name,
+            "-i",
+            "text_messaging",
+            "--without-demo=all",
+            "--log-level=warn",
+            "--stop-after-init",
+        ),
+        check=True,
+    )
+    odoo.tools.config.parse_config(["-c", str(config), "-d", name, "--log-level=warn"])
+    return Registry(name)
+
+
 def prepare(env):
     """Three companies with their gateways, 50,000 contacts, the bench user.
 
@@ -300,32 +327,10 @@ def main():
     signal.alarm(args.timeout)
     started = time.perf_counter()
 
-    package_dir = devenv.find_odoo()
-    devenv.link_addon()
-    config = devenv.write_config("bench", package_dir)
-    devenv.drop_database(args.db)
     import odoo
 
     try:
-        subprocess.run(
-            devenv.odoo_command(
-                config,
-                "-d",
-                args.db,
-                "-i",
-                "text_messaging",
-                "--without-demo=all",
-                "--log-level=warn",
-                "--stop-after-init",
-            ),
-            check=True,
-        )
-        from odoo.modules.registry import Registry
-
-        odoo.tools.config.parse_config(
-            ["-c", str(config), "-d", args.db, "--log-level=warn"]
-        )
-        registry = Registry(args.db)
+        registry = open_database(args.db)
         sizes = [args.rows]
         if not args.no_curve:
             sizes = [args.rows // 1000, args.rows // 100, args.rows // 10, args.rows]

@@ -15,3 +15,4 @@ from . import test_stock_sms_modules
 from . import test_tours
 from . import test_first_hour
 from . import test_sandbox_phone
+from . import test_history_indexes
