@@ -49,8 +49,9 @@ class SmsSms(models.Model):
     _inherit = "sms.sms"
 
     def init(self):
-        super().init()
+        result = super().init()
         self._create_history_indexes()
+        return result
 
     def _create_history_indexes(self):
         """Create the History's indexes and month statistics not there yet."""
