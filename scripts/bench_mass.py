@@ -7,7 +7,7 @@
 Creates its own database (the name must end with ``_bench_mass``; an existing
 database of that name is only replaced if this script created it), installs the
 addon without demo data, inserts the contacts in SQL (3% without a number, 1%
-with an invalid one, 2% opted out, 10% without marketing permission, 1% sharing
+with an invalid one, 1% opted out, 10% without marketing permission, 1% sharing
 a number), a sandbox gateway as the company default, and a marketing mass
 message to every contact, as the administrator. Then:
 1. the exclusion counts the form shows (``_exclusion_counts``), median of 3;
