@@ -7,6 +7,7 @@ from . import sms_gateway
 from . import sms_gateway_rate
 from . import sms_inbound
 from . import sms_sms
+from . import sms_sms_indexes
 from . import sms_author_mixin
 from . import sms_sms_dispatch
 from . import sms_sms_history

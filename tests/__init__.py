@@ -20,3 +20,4 @@ from . import test_quiet_hours_dispatch
 from . import test_reminder_answers
 from . import test_personal_texts
 from . import test_booking_confirmations
+from . import test_history_indexes
