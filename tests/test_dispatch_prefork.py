@@ -48,6 +48,15 @@ def texts(registry, fake):
         params = env["ir.config_parameter"].sudo()
         saved_delay = params.get_param(LOOKUP_PARAM)
         params.set_param(LOOKUP_PARAM, 2)
+        # The server runs every active cron on this shared test database: only
+        # the dispatcher here, or the demo's reminder rules and mass messages
+        # would queue committed texts that later tests find.
+        dispatcher = env.ref("text_messaging.ir_cron_text_messaging_dispatch")
+        others = env["ir.cron"].search(
+            [("active", "=", True), ("id", "!=", dispatcher.id)]
+        )
+        others.write({"active": False})
+        paused_crons = others.ids
         gateway = env["sms.gateway"].create(
             {
                 "name": "prefork",
@@ -76,6 +85,7 @@ def texts(registry, fake):
         env["sms.sms"].browse(ids).unlink()
         env["sms.gateway"].browse(gateway_id).unlink()
         env["ir.config_parameter"].sudo().set_param(LOOKUP_PARAM, saved_delay)
+        env["ir.cron"].browse(paused_crons).write({"active": True})
 
 
 def _rows(registry, ids):
