@@ -1,10 +1,12 @@
 from ast import literal_eval
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import Form, tagged
 
 from odoo.addons.text_messaging.gateways.base import InboundMessage, StatusReport
+from odoo.addons.text_messaging.models import sms_sms_history
 
 from .common import TextMessagingCase
 
@@ -246,3 +248,20 @@ class TestDeliveryReports(TextMessagingCase):
         }
         self.assertEqual(by_kind["mass"], (2, 3, 0.15))
         self.assertEqual(by_kind["test"], (1, 1, 0.05))
+
+    def test_a_purge_backlog_clears_in_one_run(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "text_messaging.retention_days", 30
+        )
+        rows = self._queue(
+            self.twilio, {f"+1201555{index:04d}": "old" for index in range(7)}
+        )
+        rows.write({"state": "pending"})
+        self.env.cr.execute(
+            "UPDATE sms_sms SET create_date = %s WHERE id IN %s",
+            [fields.Datetime.now() - timedelta(days=31), tuple(rows.ids)],
+        )
+        # Batches of 2: four batches in one autovacuum run.
+        with patch.object(sms_sms_history, "HISTORY_PURGE_BATCH", 2):
+            self.env["sms.sms"]._gc_text_messaging_history()
+        self.assertFalse(rows.exists())
