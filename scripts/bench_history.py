@@ -62,6 +62,16 @@ def on_alarm(signum, frame):
     raise Timeout("time limit reached")
 
 
+def guard(args, suffix):
+    """Refuse a database this script may not drop, then arm the time limit."""
+    if not args.db.endswith(suffix):
+        sys.exit(f"--db must end with {suffix}: this script drops it.")
+    if not own_database(args.db):
+        sys.exit(f"{args.db} exists and was not created by this script: refused.")
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(args.timeout)
+
+
 def own_database(name):
     """True when ``name`` does not exist or was created by this script."""
     if not devenv.database_exists(name):
@@ -319,12 +329,7 @@ def main():
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
-    if not args.db.endswith(SUFFIX):
-        sys.exit(f"--db must end with {SUFFIX}: this script drops it.")
-    if not own_database(args.db):
-        sys.exit(f"{args.db} exists and was not created by this script: refused.")
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(args.timeout)
+    guard(args, SUFFIX)
     started = time.perf_counter()
 
     import odoo

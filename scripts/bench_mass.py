@@ -99,12 +99,7 @@ def main():
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
-    if not args.db.endswith(SUFFIX):
-        sys.exit(f"--db must end with {SUFFIX}: this script drops it.")
-    if not bench_history.own_database(args.db):
-        sys.exit(f"{args.db} exists and was not created by this script: refused.")
-    signal.signal(signal.SIGALRM, bench_history.on_alarm)
-    signal.alarm(args.timeout)
+    bench_history.guard(args, SUFFIX)
     started = time.perf_counter()
 
     import odoo
