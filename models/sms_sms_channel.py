@@ -3,7 +3,7 @@ import math
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import LazyTranslate, html_escape
+from odoo.tools import SQL, LazyTranslate, html_escape
 
 from ..gateways.voice import VOICE_PROVIDERS, CallReport, OutgoingCall, spoken_language
 from .sms_sms import SmsSms as SmsSmsBase
@@ -113,6 +113,14 @@ class SmsSms(models.Model):
             )
         },
     )
+
+    def init(self):
+        # Rows written in SQL (imports, benchmarks, other modules) are texts.
+        result = super().init()
+        self.env.cr.execute(
+            SQL("ALTER TABLE sms_sms ALTER COLUMN channel SET DEFAULT 'text'")
+        )
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):
