@@ -464,24 +464,28 @@ VONAGE_CALL_STATUS = {
 }
 
 
-def rs256_jwt(claims, private_key_pem):
-    """A JWT signed with RS256 (the Vonage application's private key)."""
+def load_rsa_key(private_key_pem):
+    """The private key object of a PEM text; GatewayError when it is none."""
     if serialization is None:
         raise GatewayError("Vonage calls need the cryptography package.")
+    try:
+        return serialization.load_pem_private_key(
+            str(private_key_pem).encode("utf-8"), password=None
+        )
+    except (ValueError, TypeError):
+        raise GatewayError(
+            "The Vonage application's private key is not a PEM RSA key."
+        ) from None
+
+
+def rs256_jwt(claims, key):
+    """A JWT signed with RS256 with ``key`` (see load_rsa_key)."""
 
     def b64url(data):
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
     head = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
     body = b64url(json.dumps(claims).encode())
-    try:
-        key = serialization.load_pem_private_key(
-            private_key_pem.encode("utf-8"), password=None
-        )
-    except (ValueError, TypeError):
-        raise GatewayError(
-            "The Vonage application's private key is not a PEM RSA key."
-        ) from None
     signature = key.sign(
         f"{head}.{body}".encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
     )
@@ -496,7 +500,9 @@ class VonageVoiceGateway(VoiceMixin, VonageGateway):
     xml_type = "application/json"
 
     def _check_voice_credentials(self):
-        self._bearer_token()
+        # Parsing the key costs far more than signing: once per adapter.
+        if getattr(self, "_private_key", None) is None:
+            self._private_key = load_rsa_key(self.credentials["voice_private_key"])
 
     def _bearer_token(self):
         now = int(time.time())
@@ -506,7 +512,8 @@ class VonageVoiceGateway(VoiceMixin, VonageGateway):
             "exp": now + 300,
             "jti": str(uuid.uuid4()),
         }
-        return rs256_jwt(claims, self.credentials["voice_private_key"])
+        self._check_voice_credentials()
+        return rs256_jwt(claims, self._private_key)
 
     def _build_request(self, batch):
         (call,) = batch
