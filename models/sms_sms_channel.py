@@ -3,7 +3,7 @@ import math
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, LazyTranslate, html_escape
+from odoo.tools import SQL, LazyTranslate, email_normalize, html_escape
 
 from ..gateways.voice import VOICE_PROVIDERS, CallReport, OutgoingCall, spoken_language
 from .sms_sms import SmsSms as SmsSmsBase
@@ -331,29 +331,25 @@ class SmsSms(models.Model):
     def _send_emails(self):
         """Queue one ``mail.mail`` per row in Odoo's mail queue (one create),
         or fail the row with the reason; the row is Sent once queued."""
+        wanted = {email_normalize(e) for e in self.mapped("email_to") if e}
         blacklisted = set(
             self.env["mail.blacklist"]
             .sudo()
-            .search(
-                [
-                    ("email", "in", [e for e in self.mapped("email_to") if e]),
-                    ("active", "=", True),
-                ]
-            )
+            .search([("email", "in", sorted(wanted - {False})), ("active", "=", True)])
             .mapped("email")
         )
-        to_send, failed = [], self.browse()
+        to_send, no_email, opted_out = [], [], []
         # Claimed (locked) first: two dispatchers never email the same row.
         for sms in self._claim():
             email = (sms.email_to or "").strip()
             if not email:
-                failed |= sms
-                sms._fail_rows("tm_no_email")
-            elif email.lower() in blacklisted:
-                failed |= sms
-                sms._fail_rows("tm_email_blacklist", state="canceled")
+                no_email.append(sms.id)
+            elif email_normalize(email) in blacklisted:
+                opted_out.append(sms.id)
             else:
                 to_send.append(sms)
+        self.browse(no_email)._fail_rows("tm_no_email")
+        self.browse(opted_out)._fail_rows("tm_email_blacklist", state="canceled")
         if not to_send:
             return
         rows = self.browse([sms.id for sms in to_send])

@@ -342,7 +342,7 @@ class TestVoiceAndEmail(TextMessagingCase, HttpCase):
                 "partner_id": self.bob.id,
                 "body": "Hello",
                 "channel": "email",
-                "email_to": "bob@example.com",
+                "email_to": "Bob@Example.com",  # blacklisted as bob@example.com
             }
         )
         self._dispatch()
