@@ -29,7 +29,7 @@ class SmsMassMessage(models.Model):
     dispatcher sends them). Progress and results are read from the rows."""
 
     _name = "sms.mass.message"
-    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.channel.mixin", "sms.author.mixin"]
     _description = "Mass Text Message"
     _tm_authored_fields = (
         "category_ids",
@@ -600,7 +600,7 @@ class SmsMassMessage(models.Model):
                 "res_id": self.id,
             },
         )
-        self._tm_create_sms(vals_list)
+        self._tm_create_sms(self._tm_channel_vals(vals_list))
         values = {"last_partner_id": partners[-1:].id or self.last_partner_id}
         if len(partners) < batch_size:
             values["state"] = "done"

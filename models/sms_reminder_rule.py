@@ -39,7 +39,7 @@ class SmsReminderRule(models.Model):
     """
 
     _name = "sms.reminder.rule"
-    _inherit = ["sms.author.mixin"]
+    _inherit = ["sms.channel.mixin", "sms.author.mixin"]
     _tm_authored_fields = ("template_id",)
     _description = "Text Reminder Rule"
     _order = "sequence, id"
@@ -653,6 +653,10 @@ class SmsReminderRule(models.Model):
                     failure_explanation=sms_model._explain(failure_type),
                 )
             vals_list.append(vals)
+        # One row per recipient (the caller matches them), other channels apart.
+        vals_list, others = self._tm_channel_split(vals_list)
+        if others:
+            sms_model.create(sms_model._with_first_text_footer(others))
         return sms_model.create(sms_model._with_first_text_footer(vals_list))
 
     @api.model

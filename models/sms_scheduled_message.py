@@ -22,7 +22,7 @@ class SmsScheduledMessage(models.Model):
     when each occurrence is sent, not when it is planned."""
 
     _name = "sms.scheduled.message"
-    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.channel.mixin", "sms.author.mixin"]
     _description = "Scheduled Text Message"
     _tm_authored_fields = ("partner_ids", "numbers", "template_id", "body")
     _order = "state, next_date, id"
@@ -344,12 +344,14 @@ class SmsScheduledMessage(models.Model):
             self.partner_ids, self._typed_numbers(), blacklisted=blacklisted
         )
         texts = self._tm_render(self.template_id, self.body, self.partner_ids)
-        return self._tm_sms_vals(
-            plan,
-            texts,
-            "scheduled",
-            self.gateway_id,
-            {"res_model": self._name, "res_id": self.id},
+        return self._tm_channel_vals(
+            self._tm_sms_vals(
+                plan,
+                texts,
+                "scheduled",
+                self.gateway_id,
+                {"res_model": self._name, "res_id": self.id},
+            )
         )
 
     @api.model

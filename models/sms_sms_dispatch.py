@@ -171,7 +171,7 @@ class SmsSms(models.Model):
         # The rate limit is kept in PostgreSQL (see _rate_wait), not in the adapter.
         adapter_config = {**gateway._adapter_config(), "rate_limit": 0}
         with (
-            get_gateway(gateway.provider, adapter_config) as adapter,
+            self._new_adapter(gateway, adapter_config) as adapter,
             self._claim_token() as token,
         ):
             for ids in split_every(self._slice_size(gateway), self.ids):
@@ -194,10 +194,7 @@ class SmsSms(models.Model):
         requests end: committed with the next in-flight mark, or at once when
         every request has started. A row stays in flight only while its own
         request runs (or until the next commit, a moment later)."""
-        messages = [
-            OutgoingMessage(uuid=sms.uuid, number=numbers[sms.id], body=sms.body)
-            for sms in self
-        ]
+        messages = [sms._outgoing_message(gateway, numbers[sms.id]) for sms in self]
         ids_by_uuid = {sms.uuid: sms.id for sms in self}
         ended, started, settled = [], set(), set()
 
@@ -221,6 +218,15 @@ class SmsSms(models.Model):
         )
         ended.extend(result for result in results if result.uuid not in settled)
         store_ended()
+
+    def _new_adapter(self, gateway, config):
+        """The adapter that sends these rows (see sms_sms_channel for calls)."""
+        return get_gateway(gateway.provider, config)
+
+    def _outgoing_message(self, gateway, number):
+        """What the adapter gets for this row, sent to ``number`` (E.164)."""
+        self.ensure_one()
+        return OutgoingMessage(uuid=self.uuid, number=number, body=self.body)
 
     def _notify_slice_progress(self, count):
         """Tell the cron runner that work was done, as results are stored (and

@@ -48,8 +48,17 @@ DEFAULT_CREDENTIALS = {
         "auth_token": "twilio-auth-token-s3cr3t-7c1d",
     },
     "clicksend": {"username": "fake-user", "api_key": "clicksend-api-key-s3cr3t-42aa"},
-    "vonage": {"api_key": "vonage-key-1a2b", "api_secret": "vonage-secret-s3cr3t-9e"},
-    "telnyx": {"api_key": "KEYtelnyx-api-key-s3cr3t-0b7f"},
+    "vonage": {
+        "api_key": "vonage-key-1a2b",
+        "api_secret": "vonage-secret-s3cr3t-9e",
+        # Voice API application (its private key is made by the fake, see
+        # vonage_voice_private_pem()).
+        "voice_application_id": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+    },
+    "telnyx": {
+        "api_key": "KEYtelnyx-api-key-s3cr3t-0b7f",
+        "voice_application_id": "1773070540731319841",  # TeXML application
+    },
     "plivo": {
         "auth_id": "MAFAKEAUTHID0123456",
         "auth_token": "plivo-token-s3cr3t-5d6e",
@@ -242,6 +251,15 @@ ROUTES = (
         "twilio",
         "list",
     ),
+    (
+        "POST",
+        r"/2010-04-01/Accounts/(?P<account>[^/]+)/Calls\.json",
+        "twilio",
+        "call",
+    ),
+    ("POST", r"/v1/calls", "vonage", "call"),
+    ("POST", r"/v2/texml/calls/(?P<application>[^/]+)", "telnyx", "call"),
+    ("POST", r"/v1/Account/(?P<account>[^/]+)/Call/", "plivo", "call"),
     ("POST", r"/v3/sms/send", "clicksend", "send"),
     ("GET", r"/v3/sms/history", "clicksend", "history"),
     ("GET", r"/v3/account", "clicksend", "account"),
@@ -280,6 +298,7 @@ class FakeProvider:
         log_path=None,
     ):
         self.credentials = copy.deepcopy(DEFAULT_CREDENTIALS)
+        self.credentials["vonage"]["voice_private_key"] = vonage_voice_private_pem()
         for provider, values in (credentials or {}).items():
             self.credentials[provider] = dict(values)
         self.webhook_secrets = copy.deepcopy(DEFAULT_WEBHOOK_SECRETS)
@@ -406,6 +425,49 @@ class FakeProvider:
             for value in values.values()
             if value
         ]
+
+    def calls(self, provider=None):
+        """Every call placed (text-to-speech), in arrival order: dicts with
+        "to", "from", "body" (the spoken text), "language" and "record"."""
+        return [
+            {**message, "record": record}
+            for record in list(self.received)
+            if record.kind == "call"
+            and (provider is None or record.provider == provider)
+            for message in record.messages
+        ]
+
+    def call_callback(self, provider, call_id, status, url, **options):
+        """(headers, body) of a call's status callback as ``provider`` sends
+        it (see _<provider>_call_callback: duration, answered_by, price,
+        fields; signing options as in ``status_callback``)."""
+        signer = _Signer(
+            self,
+            provider,
+            url,
+            options.pop("secret", None),
+            options.pop("sign", True),
+            options.pop("timestamp", None),
+            options.pop("nonce", None),
+        )
+        return globals()[f"_{provider}_call_callback"](
+            signer, call_id, status, **options
+        )
+
+    def incoming_call(self, provider, from_number, url, to=None, **options):
+        """(headers, body) of a call to the texting number as ``provider``
+        announces it to the application's voice (answer) URL."""
+        signer = _Signer(
+            self,
+            provider,
+            url,
+            options.pop("secret", None),
+            options.pop("sign", True),
+            options.pop("timestamp", None),
+            options.pop("nonce", None),
+        )
+        to = to or DEFAULT_SENDERS.get(provider) or "+15550009999"
+        return globals()[f"_{provider}_incoming_call"](signer, from_number, to)
 
     def count_to(self, number):
         return sum(1 for message in self.messages() if message["to"] == number)
@@ -753,6 +815,8 @@ def _authorized(fake, provider, record, params):
         return basic == expected and params.get("account") == expected[0]
     if provider == "clicksend":
         return basic == (creds.get("username"), creds.get("api_key"))
+    if provider == "vonage" and record.kind == "call":
+        return bool(bearer) and _vonage_voice_jwt_ok(bearer, creds)
     if provider == "vonage":
         expected = (creds.get("api_key"), creds.get("api_secret"))
         body = record.body if isinstance(record.body, dict) else {}
@@ -771,7 +835,7 @@ def _authorized(fake, provider, record, params):
 
 
 def _check_content_type(provider, kind, record):
-    if kind != "send":
+    if kind not in ("send", "call"):
         return
     content_type = record.headers.get("Content-Type", "")
     if provider == "twilio":
@@ -851,6 +915,8 @@ def _msg(provider, to, sender, body):
 
 
 def _extract_messages(provider, kind, body):
+    if kind == "call" and isinstance(body, dict):
+        return _extract_call(provider, body)
     if kind != "send" or not isinstance(body, dict):
         return []
     if provider == "twilio":
@@ -1927,6 +1993,287 @@ def _sandbox_inbound_callback(signer, sender, to, body, message_id, fields=None)
     data = {"id": message_id, "from": sender, "to": to, "body": body}
     data.update(fields or {})
     return signer.json(data)
+
+
+# ----------------------------------------------------------------------
+# calls (text-to-speech), see gateways/voice.py for the sources
+# ----------------------------------------------------------------------
+_VONAGE_VOICE_KEY = []
+
+
+def vonage_voice_private_pem():
+    """PEM of an RSA key made once per process for the fake Vonage Voice
+    application (tests only; it signs nothing real)."""
+    if not _VONAGE_VOICE_KEY:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        _VONAGE_VOICE_KEY.append((key, pem))
+    return _VONAGE_VOICE_KEY[0][1]
+
+
+def _vonage_voice_jwt_ok(token, creds):
+    """An RS256 JWT of the fake Voice application, not expired."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    try:
+        head, body, signature = token.split(".")
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        vonage_voice_private_pem()
+        _VONAGE_VOICE_KEY[0][0].public_key().verify(
+            raw, f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+    except (ValueError, InvalidSignature, binascii.Error):
+        return False
+    return (
+        header.get("alg") == "RS256"
+        and claims.get("application_id") == creds.get("voice_application_id")
+        and claims.get("exp", 0) > time.time()
+    )
+
+
+_SAY_RE = re.compile(r"<Say\b([^>]*)>(.*?)</Say>", re.S)
+_ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _say(document):
+    """(spoken text, attributes) of the <Say> of TwiML / TeXML."""
+    import html
+
+    found = _SAY_RE.search(str(document or ""))
+    if not found:
+        return "", {}
+    return html.unescape(found.group(2)), dict(_ATTR_RE.findall(found.group(1)))
+
+
+def _extract_call(provider, body):
+    if provider == "twilio":
+        text, attrs = _say(body.get("Twiml"))
+        call = _msg(provider, body.get("To"), body.get("From"), text)
+    elif provider == "telnyx":
+        text, attrs = _say(body.get("Texml"))
+        call = _msg(provider, body.get("To"), body.get("From"), text)
+    elif provider == "vonage":
+        talk = (body.get("ncco") or [{}])[0]
+        attrs = {"language": talk.get("language", "")}
+        call = _msg(
+            provider,
+            ((body.get("to") or [{}])[0]).get("number"),
+            (body.get("from") or {}).get("number"),
+            talk.get("text"),
+        )
+    elif provider == "plivo":
+        attrs = {}
+        call = _msg(provider, body.get("to"), body.get("from"), "")
+    else:
+        return []
+    call["language"] = attrs.get("language", "")
+    call["voice"] = attrs.get("voice", "")
+    return [call]
+
+
+def _call_error(provider, code):
+    if provider == "twilio":
+        _bad_request({"code": int(code), "message": f"Call error {code}"}, 400)
+    if provider == "telnyx":
+        _telnyx_error(code)
+    if provider == "vonage":
+        _bad_request(
+            {"type": "about:blank", "title": "Bad Request", "detail": str(code)}, 400
+        )
+    _bad_request({"api_id": str(uuid.uuid4()), "error": str(code)})
+
+
+def _twilio_call(fake, record, params):
+    (call,) = record.messages
+    if not call["body"] or not call["from"]:
+        _call_error("twilio", 21205)
+    code = fake._error_for(call["to"])
+    if code is not None:
+        _call_error("twilio", code)
+    return 201, {
+        "sid": "CA" + uuid.uuid4().hex,
+        "account_sid": params["account"],
+        "to": call["raw_to"],
+        "from": call["from"],
+        "status": "queued",
+        "direction": "outbound-api",
+        "answered_by": None,
+        "price": None,
+        "uri": f"/2010-04-01/Accounts/{params['account']}/Calls.json",
+    }
+
+
+def _telnyx_call(fake, record, params):
+    (call,) = record.messages
+    if params["application"] != fake.credentials["telnyx"]["voice_application_id"]:
+        _call_error("telnyx", "10015")
+    code = fake._error_for(call["to"])
+    if code is not None:
+        _call_error("telnyx", code)
+    return 200, {
+        "from": call["from"],
+        "to": call["raw_to"],
+        "status": "queued",
+        "call_sid": "v3:" + uuid.uuid4().hex,
+    }
+
+
+def _vonage_call(fake, record, params):
+    (call,) = record.messages
+    code = fake._error_for(call["to"])
+    if code is not None:
+        _call_error("vonage", code)
+    return 201, {
+        "uuid": str(uuid.uuid4()),
+        "status": "started",
+        "direction": "outbound",
+        "conversation_uuid": "CON-" + str(uuid.uuid4()),
+    }
+
+
+def _plivo_call(fake, record, params):
+    body = record.body
+    if not body.get("answer_url"):
+        _bad_request({"api_id": str(uuid.uuid4()), "error": "answer_url is required"})
+    code = fake._error_for(record.messages[0]["to"])
+    if code is not None:
+        _call_error("plivo", code)
+    return 201, {
+        "api_id": str(uuid.uuid4()),
+        "message": "call fired",
+        "request_uuid": str(uuid.uuid4()),
+    }
+
+
+def _telnyx_form(signer, fields):
+    """A form callback signed as Telnyx signs its webhooks (Ed25519)."""
+    headers, body = signer.form(fields)
+    if signer.sign:
+        seed = signer.secret if isinstance(signer.secret, bytes) else TELNYX_TEST_SEED
+        signed = str(signer.timestamp).encode() + b"|" + body
+        signature = telnyx_private_key(seed).sign(signed)
+        headers["telnyx-signature-ed25519"] = base64.b64encode(signature).decode()
+        headers["telnyx-timestamp"] = str(signer.timestamp)
+    return headers, body
+
+
+def _twilio_like_call_fields(call_id, status, duration, answered_by, fields):
+    data = {
+        "CallSid": call_id,
+        "CallStatus": status,
+        "Direction": "outbound-api",
+        "From": "+15005550006",
+        "To": "+12015550001",
+    }
+    if duration is not None:
+        data["CallDuration"] = str(duration)
+    if answered_by:
+        data["AnsweredBy"] = answered_by
+    data.update(fields or {})
+    return data
+
+
+def _twilio_call_callback(
+    signer, call_id, status, duration=None, answered_by=None, price=None, fields=None
+):
+    data = _twilio_like_call_fields(call_id, status, duration, answered_by, fields)
+    data["AccountSid"] = signer.fake.credentials["twilio"]["account_sid"]
+    return signer.twilio(data)
+
+
+def _telnyx_call_callback(
+    signer, call_id, status, duration=None, answered_by=None, price=None, fields=None
+):
+    data = _twilio_like_call_fields(call_id, status, duration, answered_by, fields)
+    return _telnyx_form(signer, data)
+
+
+def _plivo_call_callback(
+    signer, call_id, status, duration=None, answered_by=None, price=None, fields=None
+):
+    data = {
+        "RequestUUID": call_id,
+        "CallUUID": str(uuid.uuid4()),
+        "CallStatus": status,
+        "Direction": "outbound",
+        "Event": "Hangup" if status not in ("in-progress", "ringing") else "StartApp",
+    }
+    if duration is not None:
+        data.update(Duration=str(duration), BillDuration=str(duration))
+    if price is not None:
+        data["TotalCost"] = str(price)
+    if answered_by:
+        data["Machine"] = "true" if answered_by == "machine" else "false"
+    data.update(fields or {})
+    return signer.plivo(data)
+
+
+def _vonage_call_callback(
+    signer, call_id, status, duration=None, answered_by=None, price=None, fields=None
+):
+    data = {
+        "uuid": call_id,
+        "conversation_uuid": "CON-" + str(uuid.uuid4()),
+        "status": status,
+        "direction": "outbound",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+    }
+    if duration is not None:
+        data["duration"] = str(duration)
+    if price is not None:
+        data["price"] = str(price)
+    data.update(fields or {})
+    return signer.vonage_jwt(data)
+
+
+def _twilio_incoming_call(signer, sender, to):
+    fields = {"CallSid": "CA" + uuid.uuid4().hex, "Direction": "inbound"}
+    data = _twilio_like_call_fields(fields["CallSid"], "ringing", None, None, fields)
+    data.update(From=sender, To=to)
+    data["AccountSid"] = signer.fake.credentials["twilio"]["account_sid"]
+    return signer.twilio(data)
+
+
+def _telnyx_incoming_call(signer, sender, to):
+    call_sid = "v3:" + uuid.uuid4().hex
+    data = _twilio_like_call_fields(call_sid, "ringing", None, None, {})
+    data.update(From=sender, To=to, Direction="inbound")
+    return _telnyx_form(signer, data)
+
+
+def _plivo_incoming_call(signer, sender, to):
+    return signer.plivo(
+        {
+            "CallUUID": str(uuid.uuid4()),
+            "From": _wire(sender, "plivo"),
+            "To": _wire(to, "plivo"),
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "Event": "StartApp",
+        }
+    )
+
+
+def _vonage_incoming_call(signer, sender, to):
+    return signer.vonage_jwt(
+        {
+            "from": _wire(sender, "vonage"),
+            "to": _wire(to, "vonage"),
+            "uuid": uuid.uuid4().hex,
+            "conversation_uuid": "CON-" + str(uuid.uuid4()),
+        }
+    )
 
 
 def main(argv=None):

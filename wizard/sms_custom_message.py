@@ -21,7 +21,7 @@ class SmsCustomMessage(models.TransientModel):
     and its recipients are checked again when it is sent."""
 
     _name = "sms.custom.message"
-    _inherit = ["sms.recipient.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.channel.mixin"]
     _description = "Send a Custom Text Message"
 
     state = fields.Selection(
@@ -247,8 +247,14 @@ class SmsCustomMessage(models.TransientModel):
             return self._action_schedule()
         plan = self._plan()
         texts = self._tm_render(self.template_id, self.body, self.partner_ids._origin)
-        vals_list = self._tm_sms_vals(
-            plan, texts, "custom", self.gateway_id, {"company_id": self.company_id.id}
+        vals_list = self._tm_channel_vals(
+            self._tm_sms_vals(
+                plan,
+                texts,
+                "custom",
+                self.gateway_id,
+                {"company_id": self.company_id.id},
+            )
         )
         sms = self._tm_create_sms(vals_list)
         self.write(
@@ -272,6 +278,10 @@ class SmsCustomMessage(models.TransientModel):
                 "template_id": self.template_id.id,
                 "body": self.body,
                 "gateway_id": self.gateway_id.id,
+                "channel_text": self.channel_text,
+                "channel_voice": self.channel_voice,
+                "channel_email": self.channel_email,
+                "channel_email_fallback": self.channel_email_fallback,
             },
             self.schedule_date,
             self.schedule_time,
