@@ -25,3 +25,6 @@ from . import sms_mass_message
 from . import sms_greeting_rule
 from . import sms_sandbox_phone
 from . import sms_reminder_question
+from . import sms_sms_forward
+from . import sms_gateway_forward
+from . import sms_inbound_forward
