@@ -45,6 +45,7 @@
         "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
         "views/sms_gateway_forward_views.xml",
+        "views/res_partner_delivery_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

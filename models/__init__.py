@@ -28,3 +28,5 @@ from . import sms_reminder_question
 from . import sms_sms_forward
 from . import sms_gateway_forward
 from . import sms_inbound_forward
+from . import res_partner_delivery
+from . import mail_thread

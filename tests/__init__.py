@@ -22,3 +22,4 @@ from . import test_personal_texts
 from . import test_booking_confirmations
 from . import test_history_indexes
 from . import test_forwarding
+from . import test_delivery_preference
