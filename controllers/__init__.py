@@ -1,4 +1,5 @@
 from ..tools import access_log
 from . import text_messaging
+from . import portal
 
 access_log.install()

@@ -23,3 +23,4 @@ from . import test_booking_confirmations
 from . import test_history_indexes
 from . import test_forwarding
 from . import test_delivery_preference
+from . import test_portal_texts
