@@ -107,8 +107,13 @@ class TestForwarding(TextMessagingCase, HttpCase):
 
     def test_no_forward_of_a_forward_from_another_gateway(self):
         other = self._gateway("sandbox", sender=OTHER_GATEWAY, name="Second line")
-        with self.assertRaisesRegex(ValidationError, "number of a gateway"):
+        with (
+            self.assertRaisesRegex(ValidationError, "number of a gateway"),
+            self.env.cr.savepoint(),
+        ):
             self.twilio.forward_numbers = f"{STAFF_1}\n{OTHER_GATEWAY}"
+        self.twilio.invalidate_recordset()
+        self.assertEqual(self.twilio._forward_targets(), [STAFF_1, STAFF_2])
         # A forward that comes back from one of our own numbers stops there.
         inbound = self._text_in(OTHER_GATEWAY, "From +12015550199: hello")
         self.assertFalse(self._forwards(inbound))
