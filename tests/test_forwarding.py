@@ -15,6 +15,7 @@ CLIENT = "+12015550101"
 STRANGER = "+12015550199"
 STAFF_1 = "+12015550180"
 STAFF_2 = "+12015550181"
+STAFF_B = "+12015550182"
 OTHER_GATEWAY = "+12015550190"
 
 
@@ -43,12 +44,17 @@ class TestForwarding(TextMessagingCase, HttpCase):
         with Form(cls.twilio.with_user(cls.admin_user)) as gateway:
             gateway.forward_numbers = "+1 201-555-0180\n(201) 555-0181, +12015550180"
 
-    def _text_in(self, number, body):
-        """POST a text from ``number`` to the Twilio inbound webhook."""
-        gateway = self.twilio.sudo()
+    def _text_in(self, number, body, gateway=None):
+        """POST a text from ``number`` to the inbound webhook of ``gateway``
+        (Twilio by default), signed as its provider signs."""
+        gateway = (gateway or self.twilio).sudo()
         path = f"/text_messaging/webhook/{gateway.id}/{gateway.webhook_token}/inbound"
         headers, payload = self.fake.inbound_callback(
-            "twilio", number, body, gateway.inbound_webhook_url
+            gateway.provider,
+            number,
+            body,
+            gateway.inbound_webhook_url,
+            to=gateway.sender,
         )
         response = self.url_open(
             self.base_url() + path, data=payload, headers=headers, allow_redirects=False
@@ -193,3 +199,30 @@ class TestForwarding(TextMessagingCase, HttpCase):
             gateway.read(["forward_numbers"])
         with self.assertRaisesRegex(ValidationError, "not a valid mobile number"):
             self.twilio.with_user(self.admin_user).forward_numbers = "12345"
+
+    def test_a_second_company_forwards_through_its_own_gateway(self):
+        company_b = self.env["res.company"].create(
+            {"name": "Clinic B", "country_id": self.env.ref("base.us").id}
+        )
+        telnyx = self._gateway("telnyx", company_id=company_b.id, is_default=True)
+        telnyx.write(
+            {**self.fake.webhook_credentials("telnyx"), "forward_numbers": STAFF_B}
+        )
+        inbound = self._text_in(STRANGER, "Is Clinic B open on Sunday?", telnyx)
+        self.assertEqual(inbound.company_id, company_b)
+        forward = self._forwards(inbound)
+        self.assertRecordValues(
+            forward,
+            [
+                {
+                    "number": STAFF_B,
+                    "gateway_id": telnyx.id,
+                    "company_id": company_b.id,
+                    "body": "From +12015550199: Is Clinic B open on Sunday?",
+                }
+            ],
+        )
+        self._dispatch()
+        self.assertEqual(forward.state, "pending")
+        self.assertEqual([m["to"] for m in self.fake.messages("telnyx")], [STAFF_B])
+        self.assertFalse(self.fake.messages("twilio"), "company A's staff: nothing")
