@@ -82,6 +82,8 @@ class MailThread(models.AbstractModel):
         if subtype_id != comment:
             return False
         author_id = msg_vals.get("author_id") or message.author_id.id
+        if author_id == self.env.user.partner_id.id:  # the usual case: no query
+            return not self.env.user.share
         author = self.env["res.partner"].sudo().browse(author_id)
         return any(not user.share for user in author.user_ids)
 
@@ -90,11 +92,11 @@ class MailThread(models.AbstractModel):
         are notified by SMS instead of email (Odoo's SMS notification: one
         notification per recipient and message). Those who also keep the
         email are texted by ``_text_chatter_send_also``."""
-        if message.sudo().attachment_ids:
-            return recipients  # attachments need the email
         texted = self._text_chatter_partners(recipients).filtered(
             lambda partner: partner.text_delivery == "text"
         )
+        if not texted or message.sudo().attachment_ids:
+            return recipients  # attachments need the email
         return [
             dict(recipient, notif="sms")
             if recipient["notif"] == "email" and recipient["id"] in texted.ids
@@ -105,10 +107,11 @@ class MailThread(models.AbstractModel):
     def _text_chatter_send_also(self, message, msg_vals, recipients):
         """Text now the customers who get the email and a text: "Text and
         email", and "Text only" when the message has attachments."""
-        with_attachments = bool(message.sudo().attachment_ids)
-        partners = self._text_chatter_partners(recipients).filtered(
-            lambda partner: partner.text_delivery == "both" or with_attachments
-        )
+        partners = self._text_chatter_partners(recipients)
+        if not partners:
+            return self.env["sms.sms"]
+        if not message.sudo().attachment_ids:
+            partners = partners.filtered(lambda p: p.text_delivery == "both")
         if not partners:
             return self.env["sms.sms"]
         body = self._text_chatter_body(message, msg_vals)
