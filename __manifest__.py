@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["sms", "calendar", "account", "project"],
+    "depends": ["sms", "calendar", "account", "project", "portal"],
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/text_messaging_groups.xml",
@@ -45,6 +45,9 @@
         "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
         "views/text_messaging_channel_views.xml",
+        "views/sms_gateway_forward_views.xml",
+        "views/res_partner_delivery_views.xml",
+        "views/portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -28,3 +28,8 @@ from . import sms_mass_message
 from . import sms_greeting_rule
 from . import sms_sandbox_phone
 from . import sms_reminder_question
+from . import sms_sms_forward
+from . import sms_gateway_forward
+from . import sms_inbound_forward
+from . import res_partner_delivery
+from . import mail_thread

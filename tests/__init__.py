@@ -21,3 +21,6 @@ from . import test_reminder_answers
 from . import test_personal_texts
 from . import test_booking_confirmations
 from . import test_history_indexes
+from . import test_forwarding
+from . import test_delivery_preference
+from . import test_portal_texts
