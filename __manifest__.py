@@ -44,6 +44,8 @@
         "views/sms_consent_views.xml",
         "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
+        "security/discuss_channel_security.xml",
+        "views/discuss_channel_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

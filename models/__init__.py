@@ -25,3 +25,7 @@ from . import sms_mass_message
 from . import sms_greeting_rule
 from . import sms_sandbox_phone
 from . import sms_reminder_question
+from . import discuss_channel
+from . import sms_sms_conversation
+from . import sms_inbound_conversation
+from . import res_partner_conversation
