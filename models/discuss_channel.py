@@ -245,13 +245,12 @@ class DiscussChannel(models.Model):
         if not bodies:
             return
         channels = self.sudo().browse(list(bodies))
-        channels._message_log_batch(
-            bodies={
-                cid: Markup("<br/>").join(Markup("%s") % text for text in texts)
+        self.env["sms.sms"]._text_insert_logs(
+            [
+                (self._name, cid, Markup("<br/>").join(Markup("%s") % t for t in texts))
                 for cid, texts in bodies.items()
-            },
-            author_id=author.id,
-            message_type="sms",
+            ],
+            author,
         )
         self.env.cr.execute(
             SQL(
