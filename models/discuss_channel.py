@@ -238,29 +238,6 @@ class DiscussChannel(models.Model):
             )
         )
 
-    @api.model
-    def _text_log_sent(self, bodies, author):
-        """Log texts sent by other paths in their conversations, in one batch:
-        {channel id: [text]}. No notification: the staff sent them."""
-        if not bodies:
-            return
-        channels = self.sudo().browse(list(bodies))
-        self.env["sms.sms"]._text_insert_logs(
-            [
-                (self._name, cid, Markup("<br/>").join(Markup("%s") % t for t in texts))
-                for cid, texts in bodies.items()
-            ],
-            author,
-        )
-        self.env.cr.execute(
-            SQL(
-                "UPDATE discuss_channel SET last_interest_dt = NOW() AT TIME ZONE "
-                "'UTC' WHERE id = ANY(%s)",
-                channels.ids,
-            )
-        )
-        channels.invalidate_recordset(["last_interest_dt"])
-
     # ------------------------------------------------------ staff answers --
 
     def _message_post_after_hook(self, message, msg_vals):

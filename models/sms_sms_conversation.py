@@ -2,18 +2,17 @@
 
 Odoo's own composer and chatter SMS already log a message (``mail_message_id``);
 the addon's wizards, rules and mass sends queue ``sms.sms`` rows directly, so
-their texts are logged here when the rows are created: one note per contact in
-one ``_message_log_batch`` (decision 1), and one log per existing conversation
-(one search for all the rows). A conversation's own texts failing later are
-told back in it."""
+their texts are logged here when the rows are created: one note per text on
+the contact and one in the contact's conversation where there is one, each
+set in a single INSERT ... SELECT, so that a mass send stays cheap. A
+conversation's own texts failing later are told back in it."""
 
-from collections import defaultdict
+import socket
 
-from markupsafe import Markup
+from markupsafe import escape
 
 from odoo import api, fields, models
-from odoo.tools import SQL, split_every
-from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools import SQL
 
 #: Kinds logged on the contact's chatter when queued. Replies and keyword
 #: answers are logged by the flows that send them (the reply wizard, the
@@ -25,6 +24,11 @@ LOGGED_KINDS = (
     "greeting",
     "reminder",
     "manual_reminder",
+)
+#: Columns of the logs written in SQL, as _message_log_batch fills them.
+LOG_COLUMNS = SQL(
+    "model, res_id, body, message_type, subtype_id, author_id, email_from, date, "
+    "is_internal, message_id, create_uid, create_date, write_uid, write_date"
 )
 #: States of a row that will not reach the contact.
 FAILED_STATES = ("error", "unknown", "canceled")
@@ -53,107 +57,101 @@ class SmsSms(models.Model):
         not to), and every one in the contact's conversation, Odoo's only for
         companies on a gateway of ours (so that Odoo's SMS on IAP cost no
         query, and keep their contract)."""
-        rows = self.filtered(
-            lambda sms: sms.state == "outgoing"
-            and sms.partner_id
-            and sms.kind != "test"
-        )
-        if not rows:
-            return
-        author = self.env.user.partner_id
-        ours &= rows
-        ours.filtered(lambda sms: sms.kind in LOGGED_KINDS)._text_log_on_contacts(
-            author
-        )
-        odoos = rows - ours
+        odoos = self - ours
         if odoos:
             routed = self.env["sms.gateway"]._default_gateway_by_company()
-            ours |= odoos.filtered(
+            odoos = odoos.filtered(
                 lambda sms: sms.gateway_id or sms.company_id.id in routed
             )
-        ours._text_log_in_conversations(author)
+        if not ours and not odoos:
+            return
+        self.flush_recordset(["state", "partner_id", "kind", "body", "company_id"])
+        author = self.env.user.partner_id
+        if ours:
+            ours._text_log_on_contacts(author)
+        (ours | odoos)._text_log_in_conversations(author)
 
     def _text_log_on_contacts(self, author):
-        if not self:
-            return
+        """One log per queued text of the logged kinds on its contact's
+        chatter, as ``_message_log_batch`` would write it (an internal note of
+        type sms, no notification), in one INSERT ... SELECT: through the ORM
+        (HTML sanitizing, defaults, inverses) a log costs about 3 ms, ten times
+        the queueing of a mass text (``scripts/bench_mass.py``)."""
         labels = dict(self._fields["kind"]._description_selection(self.env))
-        self._text_insert_logs(
-            [
-                (
-                    "res.partner",
-                    sms.partner_id.id,
-                    Markup("<p><b>%s</b></p><p>%s</p>")
-                    % (labels[sms.kind], sms.body or ""),
-                )
-                for sms in self
-            ],
-            author,
+        kinds = SQL(", ").join(
+            SQL("(%s, %s)", kind, str(escape(labels[kind]))) for kind in LOGGED_KINDS
+        )
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO mail_message (%s) SELECT 'res.partner', sms.partner_id, "
+                "'<p><b>' || kinds.label || '</b></p><p>' || %s || '</p>', %s "
+                "FROM sms_sms AS sms "
+                "JOIN (VALUES %s) AS kinds(kind, label) ON kinds.kind = sms.kind "
+                "WHERE sms.id = ANY(%s) AND sms.state = 'outgoing' "
+                "AND sms.partner_id IS NOT NULL",
+                LOG_COLUMNS,
+                self._text_escaped_body(),
+                self._text_log_values(author, "res.partner"),
+                kinds,
+                self.ids,
+            )
+        )
+        self.env["res.partner"].invalidate_model(["message_ids"])
+
+    def _text_log_in_conversations(self, author):
+        """One log per queued text in its contact's conversation of the text's
+        company, where there is one; the conversation moves up in Discuss."""
+        self.env["discuss.channel"].flush_model(["text_partner_id", "text_company_id"])
+        channel_ids = self.env.execute_query(
+            SQL(
+                "WITH logged AS (INSERT INTO mail_message (%s) "
+                "SELECT 'discuss.channel', channel.id, %s, %s "
+                "FROM sms_sms AS sms JOIN discuss_channel AS channel "
+                "ON channel.text_partner_id = sms.partner_id "
+                "AND channel.text_company_id = sms.company_id "
+                "WHERE sms.id = ANY(%s) AND sms.state = 'outgoing' "
+                "AND sms.kind != 'test' RETURNING res_id) "
+                "UPDATE discuss_channel SET last_interest_dt = %s "
+                "WHERE id IN (SELECT res_id FROM logged) RETURNING id",
+                LOG_COLUMNS,
+                self._text_escaped_body(),
+                self._text_log_values(author, "discuss.channel"),
+                self.ids,
+                fields.Datetime.now(),
+            )
+        )
+        if channel_ids:
+            self.env["discuss.channel"].invalidate_model(
+                ["message_ids", "last_interest_dt"]
+            )
+
+    @api.model
+    def _text_escaped_body(self):
+        """The text of ``sms`` as HTML: escaped, as Markup would."""
+        return SQL(
+            "replace(replace(replace(COALESCE(sms.body, ''), '&', '&amp;'), "
+            "'<', '&lt;'), '>', '&gt;')"
         )
 
     @api.model
-    def _text_insert_logs(self, logs, author):
-        """Log [(model, res id, html)] as text messages of ``author``, as
-        ``_message_log_batch`` does (internal, no notification), in one INSERT
-        per 1,000: through the ORM (HTML sanitizing, defaults, inverses) a
-        log costs about 3 ms, ten times the queueing of a mass text
-        (``scripts/bench_mass.py``). The HTML is built with Markup (escaped)."""
-        if not logs:
-            return
+    def _text_log_values(self, author, model):
+        """The columns of LOG_COLUMNS after model, res_id and body."""
         now = fields.Datetime.now()
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        email_from = author.email_formatted or None
-        for chunk in split_every(1000, logs):
-            values = SQL(", ").join(
-                SQL(
-                    "(%s, %s, %s, 'sms', %s, %s, %s, %s, TRUE, %s, %s, %s, %s, %s)",
-                    model,
-                    res_id,
-                    str(body),
-                    subtype_id,
-                    author.id,
-                    email_from,
-                    now,
-                    generate_tracking_message_id(f"{res_id}-{model}"),
-                    self.env.uid,
-                    now,
-                    self.env.uid,
-                    now,
-                )
-                for model, res_id, body in chunk
-            )
-            self.env.cr.execute(
-                SQL(
-                    "INSERT INTO mail_message (model, res_id, body, message_type, "
-                    "subtype_id, author_id, email_from, date, is_internal, "
-                    "message_id, create_uid, create_date, write_uid, write_date) "
-                    "VALUES %s",
-                    values,
-                )
-            )
-        by_model = defaultdict(set)
-        for model, res_id, _body in logs:
-            by_model[model].add(res_id)
-        for model, ids in by_model.items():
-            self.env[model].browse(ids).invalidate_recordset(["message_ids"])
-
-    def _text_log_in_conversations(self, author):
-        if not self:
-            return
-        channels = self.env["discuss.channel"]
-        by_company = defaultdict(list)
-        for sms in self:
-            by_company[sms.company_id].append(sms)
-        bodies = defaultdict(list)
-        for company, rows in by_company.items():
-            partners = self.env["res.partner"].browse({s.partner_id.id for s in rows})
-            conversations = channels._text_conversations(
-                partners, company, create=False
-            )
-            for sms in rows:
-                channel = conversations.get(sms.partner_id.id)
-                if channel:
-                    bodies[channel.id].append(sms.body or "")
-        channels._text_log_sent(bodies, author)
+        return SQL(
+            "'sms', %s, %s, %s, %s, TRUE, "
+            "'<' || sms.uuid || '-' || %s || '-text-messaging@' || %s || '>', "
+            "%s, %s, %s, %s",
+            self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            author.id,
+            author.email_formatted or None,
+            now,
+            model,
+            socket.gethostname(),
+            self.env.uid,
+            now,
+            self.env.uid,
+            now,
+        )
 
     def _update_trackers(self, rows):
         """A text of a conversation that failed says so in the conversation."""

@@ -424,15 +424,18 @@ class TestSendsLogged(ConversationMixin, ReminderCase, HttpCase):
         form = Form(self.env["sms.mass.message"])
         form.name = "Holiday hours"
         form.category_ids.add(tag)
-        form.body = "Closed on the 25th."
+        form.body = "Closed on the 25th <b>& 26th</b>."
         message = form.save()
         message.action_send()
         while message.state == "sending":
             self.env["sms.mass.message"]._cron_enqueue()
         for partner in self.client | other:
             (log,) = self._logs(partner)
-            self.assertIn("Closed on the 25th.", log.body)
-            self.assertIn("Mass", log.body)
+            # The text is escaped, never read as HTML.
+            self.assertIn("Closed on the 25th &lt;b&gt;&amp; 26th&lt;/b&gt;.", log.body)
+            self.assertIn("<b>Mass</b>", log.body)
+            self.assertEqual(log.author_id, self.env.user.partner_id)
+            self.assertTrue(log.is_internal)
 
     def test_reminder_rule_logged_on_contact_and_document(self):
         self._switch_on(self.session_rule, "2025-03-04 13:00:00")
