@@ -3,6 +3,8 @@ the real Twilio webhook over HTTP, Discuss's own routes as real staff users and
 the local fake provider; texts of wizards, mass sends and rules logged on the
 contact and the document; unassigned texts."""
 
+import json
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
@@ -414,6 +416,17 @@ class TestSendsLogged(ConversationMixin, ReminderCase, HttpCase):
             self._texts(channel),
             [(self.user.partner_id, "Hello Ada Client, the clinic is closed Monday.")],
         )
+        # Discuss and the chatter serve these logs as their own messages.
+        self.authenticate(self.user.login, self.user.login)
+        served = self.make_jsonrpc_request(
+            "/discuss/channel/messages", {"channel_id": channel.id}
+        )
+        self.assertIn("the clinic is closed Monday.", json.dumps(served))
+        served = self.make_jsonrpc_request(
+            "/mail/thread/messages",
+            {"thread_model": "res.partner", "thread_id": self.client.id},
+        )
+        self.assertIn("the clinic is closed Monday.", json.dumps(served))
 
     def test_mass_message_logged_on_each_contact(self):
         tag = self.env["res.partner.category"].create({"name": "TM Logged"})
