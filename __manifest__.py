@@ -48,6 +48,8 @@
         "views/sms_gateway_forward_views.xml",
         "views/res_partner_delivery_views.xml",
         "views/portal_templates.xml",
+        "security/discuss_channel_security.xml",
+        "views/discuss_channel_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -33,3 +33,7 @@ from . import sms_gateway_forward
 from . import sms_inbound_forward
 from . import res_partner_delivery
 from . import mail_thread
+from . import discuss_channel
+from . import sms_sms_conversation
+from . import sms_inbound_conversation
+from . import res_partner_conversation

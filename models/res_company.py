@@ -46,6 +46,21 @@ class ResCompany(models.Model):
         "number (an activity when they have no valid number). A request to "
         "reschedule is always an activity.",
     )
+    text_staff_in_charge_ids = fields.Many2many(
+        "res.users",
+        "res_company_text_staff_in_charge_rel",
+        "company_id",
+        "user_id",
+        "Staff in charge of texts",
+        domain=[("share", "=", False)],
+        help="They follow every new text conversation of the company in Discuss "
+        "and are notified of texts from unknown numbers.",
+    )
+    text_unassigned_email = fields.Boolean(
+        "Email texts from unknown numbers",
+        help="Besides the Discuss notification, email the staff in charge when a "
+        "text comes from a number that matches no contact.",
+    )
     text_consent_wording_reminders = fields.Text(
         "Reminders consent wording",
         translate=True,

@@ -83,6 +83,12 @@ class ResConfigSettings(models.TransientModel):
         related="text_reminder_session_rule_id.ask_answer",
         readonly=False,
     )
+    text_staff_in_charge_ids = fields.Many2many(
+        related="company_id.text_staff_in_charge_ids", readonly=False
+    )
+    text_unassigned_email = fields.Boolean(
+        related="company_id.text_unassigned_email", readonly=False
+    )
     text_answer_notification = fields.Selection(
         related="company_id.text_answer_notification", readonly=False
     )
