@@ -1,4 +1,5 @@
 from ..tools import access_log
+from . import media
 from . import text_messaging
 
 access_log.install()

@@ -10,6 +10,8 @@ from . import sms_sms
 from . import sms_sms_indexes
 from . import sms_author_mixin
 from . import sms_sms_dispatch
+from . import ir_attachment
+from . import sms_sms_media
 from . import sms_sms_history
 from . import sms_sms_status
 from . import sms_sms_consent
@@ -19,6 +21,7 @@ from . import calendar_event
 from . import account_move
 from . import project_task
 from . import sms_recipient_mixin
+from . import sms_images_mixin
 from . import sms_template
 from . import sms_scheduled_message
 from . import sms_mass_message

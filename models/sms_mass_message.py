@@ -29,7 +29,7 @@ class SmsMassMessage(models.Model):
     dispatcher sends them). Progress and results are read from the rows."""
 
     _name = "sms.mass.message"
-    _inherit = ["sms.recipient.mixin", "sms.author.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.author.mixin", "sms.images.mixin"]
     _description = "Mass Text Message"
     _tm_authored_fields = (
         "category_ids",
@@ -598,6 +598,7 @@ class SmsMassMessage(models.Model):
                 "mass_message_id": self.id,
                 "res_model": self._name,
                 "res_id": self.id,
+                **self._tm_image_vals(),
             },
         )
         self._tm_create_sms(vals_list)

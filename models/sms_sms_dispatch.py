@@ -194,10 +194,7 @@ class SmsSms(models.Model):
         requests end: committed with the next in-flight mark, or at once when
         every request has started. A row stays in flight only while its own
         request runs (or until the next commit, a moment later)."""
-        messages = [
-            OutgoingMessage(uuid=sms.uuid, number=numbers[sms.id], body=sms.body)
-            for sms in self
-        ]
+        messages = [sms._outgoing_message(numbers[sms.id]) for sms in self]
         ids_by_uuid = {sms.uuid: sms.id for sms in self}
         ended, started, settled = [], set(), set()
 
@@ -221,6 +218,11 @@ class SmsSms(models.Model):
         )
         ended.extend(result for result in results if result.uuid not in settled)
         store_ended()
+
+    def _outgoing_message(self, number):
+        """The gateways.OutgoingMessage of this row, sent to ``number``."""
+        self.ensure_one()
+        return OutgoingMessage(uuid=self.uuid, number=number, body=self.body)
 
     def _notify_slice_progress(self, count):
         """Tell the cron runner that work was done, as results are stored (and

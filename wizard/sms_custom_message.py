@@ -21,7 +21,7 @@ class SmsCustomMessage(models.TransientModel):
     and its recipients are checked again when it is sent."""
 
     _name = "sms.custom.message"
-    _inherit = ["sms.recipient.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.images.mixin"]
     _description = "Send a Custom Text Message"
 
     state = fields.Selection(
@@ -248,7 +248,11 @@ class SmsCustomMessage(models.TransientModel):
         plan = self._plan()
         texts = self._tm_render(self.template_id, self.body, self.partner_ids._origin)
         vals_list = self._tm_sms_vals(
-            plan, texts, "custom", self.gateway_id, {"company_id": self.company_id.id}
+            plan,
+            texts,
+            "custom",
+            self.gateway_id,
+            {"company_id": self.company_id.id, **self._tm_image_vals()},
         )
         sms = self._tm_create_sms(vals_list)
         self.write(
@@ -272,6 +276,7 @@ class SmsCustomMessage(models.TransientModel):
                 "template_id": self.template_id.id,
                 "body": self.body,
                 "gateway_id": self.gateway_id.id,
+                "attachment_ids": [fields.Command.set(self.attachment_ids.ids)],
             },
             self.schedule_date,
             self.schedule_time,
