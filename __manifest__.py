@@ -44,6 +44,7 @@
         "views/sms_consent_views.xml",
         "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
+        "views/text_messaging_media_views.xml",
     ],
     "assets": {
         "web.assets_backend": [
