@@ -45,6 +45,8 @@
         "views/sms_sandbox_phone_views.xml",
         "views/text_messaging_button_views.xml",
         "views/text_messaging_media_views.xml",
+        "data/sms_carrier_data.xml",
+        "views/sms_carrier_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

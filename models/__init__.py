@@ -4,6 +4,8 @@ from . import res_config_settings
 from . import sms_consent
 from . import res_partner
 from . import sms_gateway
+from . import sms_carrier
+from . import sms_gateway_email
 from . import sms_gateway_rate
 from . import sms_inbound
 from . import sms_sms

@@ -64,8 +64,24 @@ class SmsSms(models.Model):
                 )
             )
 
+    def _result_values(self, gateway, result, now):
+        values = super()._result_values(gateway, result, now)
+        if gateway.provider == "email_sms" and values.get("state") == "pending":
+            # SMS via email: no delivery report will ever come.
+            values["state"] = "sent"
+            values["failure_explanation"] = self.env._(
+                "Sent as an email to the carrier's address (%(reference)s). "
+                "Carriers send no delivery report: whether it reached the phone "
+                "is not known.",
+                reference=result.provider_id,
+            )
+        return values
+
     def _outgoing_message(self, number):
         message = super()._outgoing_message(number)
+        carrier = self.partner_id.text_carrier_id.email_domain
+        if carrier:  # SMS via email
+            message = dataclasses.replace(message, carrier=carrier)
         if not self.attachment_ids:
             return message
         attachments = self.attachment_ids.sudo()
