@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["sms", "calendar", "account", "project"],
+    "depends": ["sms", "calendar", "account", "project", "link_tracker"],
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/text_messaging_groups.xml",

@@ -14,6 +14,8 @@ from . import sms_author_mixin
 from . import sms_sms_dispatch
 from . import ir_attachment
 from . import sms_sms_media
+from . import sms_sms_links
+from . import link_tracker_click
 from . import sms_sms_history
 from . import sms_sms_status
 from . import sms_sms_consent

@@ -1,12 +1,15 @@
 from odoo import api, fields, models
 
+from .sms_sms_links import TRACK_LINKS_KEY
+
 
 class SmsImagesMixin(models.AbstractModel):
-    """Images attached to a custom, scheduled or mass text: each text it
-    queues carries them as a picture message (MMS)."""
+    """Images and links of a custom, scheduled or mass text: each text it
+    queues carries the images as a picture message (MMS), and its links
+    shortened and counted when asked (sms_sms_links.py)."""
 
     _name = "sms.images.mixin"
-    _description = "Text Messaging: images of a text"
+    _description = "Text Messaging: images and links of a text"
 
     attachment_ids = fields.Many2many(
         "ir.attachment",
@@ -14,6 +17,13 @@ class SmsImagesMixin(models.AbstractModel):
         help="Sent as a picture message (MMS) where the gateway and the "
         "recipient's country allow it; otherwise the text is refused with the "
         "reason in the History.",
+    )
+
+    track_links = fields.Boolean(
+        "Shorten and count links",
+        default=lambda self: self.env.company.text_track_links,
+        help="Links in the text are replaced by short links (Link Tracker) whose "
+        "clicks are counted per text and per mass message.",
     )
 
     @api.constrains("attachment_ids", "company_id")
@@ -27,8 +37,10 @@ class SmsImagesMixin(models.AbstractModel):
                 )
 
     def _tm_image_vals(self):
-        """sms.sms values that attach these images to a queued text."""
+        """sms.sms values that attach these images to a queued text, and ask
+        for its links to be shortened."""
         self.ensure_one()
-        if not self.attachment_ids:
-            return {}
-        return {"attachment_ids": [fields.Command.set(self.attachment_ids.ids)]}
+        values = {TRACK_LINKS_KEY: True} if self.track_links else {}
+        if self.attachment_ids:
+            values["attachment_ids"] = [fields.Command.set(self.attachment_ids.ids)]
+        return values

@@ -277,6 +277,7 @@ class SmsCustomMessage(models.TransientModel):
                 "body": self.body,
                 "gateway_id": self.gateway_id.id,
                 "attachment_ids": [fields.Command.set(self.attachment_ids.ids)],
+                "track_links": self.track_links,
             },
             self.schedule_date,
             self.schedule_time,
