@@ -27,7 +27,7 @@ class SmsSms(models.Model):
         readonly=True,
         copy=False,
     )
-    image_count = fields.Integer("Image Count", compute="_compute_image_count")
+    image_count = fields.Integer("Images Attached", compute="_compute_image_count")
 
     @api.depends("attachment_ids")
     def _compute_image_count(self):
