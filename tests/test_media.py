@@ -4,7 +4,11 @@ stored as attachments (webhooks signed as the provider signs them)."""
 
 import base64
 import time
+from datetime import date
 
+from freezegun import freeze_time
+
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -115,6 +119,39 @@ class TestMedia(TextMessagingCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "image/png")
         self.assertEqual(response.content, PNG)
+
+    def test_scheduled_and_mass_texts_carry_their_images(self):
+        image = self._image()
+        form = Form(self.env["sms.custom.message"].with_user(self.employee))
+        form.partner_ids.add(self.partner)
+        form.body = "Tomorrow's menu"
+        form.attachment_ids.add(image)
+        form.send_mode = "later"
+        form.schedule_date = date(2040, 1, 1)
+        wizard = form.save()
+        wizard.action_send()
+        scheduled = wizard.scheduled_message_id
+        self.assertEqual(scheduled.attachment_ids, image)
+        with freeze_time(scheduled.next_date):
+            self.env["sms.scheduled.message"]._cron_send_due()
+        sms = self.env["sms.sms"].search(
+            [("res_model", "=", scheduled._name), ("res_id", "=", scheduled.id)]
+        )
+        self.assertEqual(sms.attachment_ids, image)
+
+        tag = self.env["res.partner.category"].create({"name": "TM pictures"})
+        self.partner.category_id = [Command.link(tag.id)]
+        form = Form(self.env["sms.mass.message"])
+        form.name = "New frames"
+        form.category_ids.add(tag)
+        form.body = "New frames are in"
+        form.attachment_ids.add(image)
+        mass = form.save()
+        mass.action_send()
+        self.env["sms.mass.message"]._cron_enqueue()
+        sms = self.env["sms.sms"].search([("mass_message_id", "=", mass.id)])
+        self.assertEqual(len(sms), 1)
+        self.assertEqual(sms.attachment_ids, image)
 
     def test_refused_where_the_gateway_or_country_cannot(self):
         french = self.env["res.partner"].create(
