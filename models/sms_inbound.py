@@ -271,12 +271,18 @@ class SmsInbound(models.Model):
     def _post_on_partners(self):
         """Log each message in its contact's chatter, as an SMS from them."""
         for inbound in self:
-            inbound.partner_id.message_post(
+            message = inbound.partner_id.message_post(
                 body=Markup("%s") % (inbound.body or ""),
                 author_id=inbound.partner_id.id,
                 message_type="sms",
                 subtype_xmlid="mail.mt_note",
             )
+            if inbound.attachment_ids:
+                # Received pictures (webhooks run as the public user, whom
+                # message_post does not let attach existing files).
+                message.sudo().attachment_ids = [
+                    Command.set(inbound.attachment_ids.ids)
+                ]
 
     def _apply_keywords(self):
         """STOP blacklists the number and withdraws every permission of its

@@ -193,7 +193,7 @@ class TestMedia(TextMessagingCase, HttpCase):
         )
         headers, body = self.fake.inbound_callback(
             "twilio",
-            "+12015550177",
+            "+12015550001",
             "Here is the scratch",
             signed_url,
             fields={
@@ -206,7 +206,7 @@ class TestMedia(TextMessagingCase, HttpCase):
         )
         response = self.url_open(url, data=body, headers=headers)
         self.assertEqual(response.status_code, 200, response.text)
-        inbound = self.env["sms.inbound"].search([("number", "=", "+12015550177")])
+        inbound = self.env["sms.inbound"].search([("number", "=", "+12015550001")])
         self.assertEqual(inbound.body, "Here is the scratch")
         (attachment,) = inbound.attachment_ids
         self.assertEqual(attachment.raw, PNG)
@@ -215,3 +215,9 @@ class TestMedia(TextMessagingCase, HttpCase):
             (attachment.res_model, attachment.res_id), ("sms.inbound", inbound.id)
         )
         self.assertIn("text/html", inbound.media_note)
+        # The contact's chatter shows the text with its picture.
+        self.assertEqual(inbound.partner_id, self.partner)
+        posted = self.partner.message_ids.filtered(
+            lambda m: "Here is the scratch" in str(m.body)
+        )
+        self.assertEqual(posted.attachment_ids, attachment)
