@@ -78,14 +78,14 @@ class TestEmailSms(TextMessagingCase):
         no_carrier = self.env["res.partner"].create(
             {
                 "name": "Bo",
-                "mobile": "+12015550002",
+                "phone": "+12015550002",
                 "country_id": self.company.country_id.id,
             }
         )
         french = self.env["res.partner"].create(
             {
                 "name": "Zoé",
-                "mobile": "+33612345678",
+                "phone": "+33612345678",
                 "text_carrier_id": self.verizon.id,
             }
         )

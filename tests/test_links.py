@@ -23,7 +23,7 @@ class TestLinks(TextMessagingCase, HttpCase):
             groups="base.group_user,text_messaging.group_text_messaging_user",
         )
         cls.bob = cls.env["res.partner"].create(
-            {"name": "Bob", "mobile": "+12015550002"}
+            {"name": "Bob", "phone": "+12015550002"}
         )
 
     def setUp(self):

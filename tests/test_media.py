@@ -155,7 +155,7 @@ class TestMedia(TextMessagingCase, HttpCase):
 
     def test_refused_where_the_gateway_or_country_cannot(self):
         french = self.env["res.partner"].create(
-            {"name": "Zoé", "mobile": "+33612345678"}
+            {"name": "Zoé", "phone": "+33612345678"}
         )
         sms = self._send_as_employee([self._image()], partner=french)
         vonage = self._gateway("vonage")
