@@ -1,5 +1,6 @@
 import logging
 import mimetypes
+import time
 
 from markupsafe import Markup
 
@@ -11,6 +12,7 @@ from ..tools.keywords import HELP, START, STOP, parse_keyword
 from ..tools.opt_out import parse_opt_out
 
 _logger = logging.getLogger(__name__)
+MEDIA_TIME_BUDGET = 10  # seconds of received-picture downloads per webhook
 
 # Keyword -> sms.template answering it (rendered on the gateway's company).
 KEYWORD_TEMPLATES = {
@@ -210,7 +212,19 @@ class SmsInbound(models.Model):
     def _download_media(self, adapter, media):
         self.ensure_one()
         values, notes = [], []
+        # The provider waits for the webhook's answer (Twilio 15 s): stop
+        # starting downloads after MEDIA_TIME_BUDGET seconds.
+        deadline = time.monotonic() + MEDIA_TIME_BUDGET
         for index, item in enumerate(media, start=1):
+            if time.monotonic() > deadline:
+                notes.append(
+                    self.env._(
+                        "%(index)s: not downloaded, the time to answer the "
+                        "provider was spent.",
+                        index=index,
+                    )
+                )
+                continue
             try:
                 content, content_type = adapter.fetch_media(item)
             except MediaError as error:

@@ -221,3 +221,45 @@ class TestMedia(TextMessagingCase, HttpCase):
             lambda m: "Here is the scratch" in str(m.body)
         )
         self.assertEqual(posted.attachment_ids, attachment)
+
+    def test_received_pictures_of_telnyx_and_plivo(self):
+        self.fake.media_files["in.png"] = ("image/png", PNG)
+        media_url = f"{self.fake.url}/media/in.png"
+        cases = {
+            # Telnyx media links need no credentials; Plivo's need the account's.
+            "telnyx": (
+                None,
+                {
+                    "type": "MMS",
+                    "media": [{"url": media_url, "content_type": "image/png"}],
+                },
+            ),
+            "plivo": (
+                tuple(self.fake.credentials["plivo"].values()),
+                {"Type": "mms", "Media0": media_url},
+            ),
+        }
+        for number, (provider, (auth, fields)) in enumerate(cases.items(), start=1):
+            with self.subTest(provider=provider):
+                self.fake.media_auth = auth
+                gateway = self._gateway(
+                    provider, **self.fake.webhook_credentials(provider)
+                )
+                token = gateway.sudo().webhook_token
+                url = (
+                    f"{self.base_url()}/text_messaging/webhook/{gateway.id}/{token}"
+                    "/inbound"
+                )
+                sender = f"+1201555019{number}"
+                headers, body = self.fake.inbound_callback(
+                    provider,
+                    sender,
+                    "Photo",
+                    gateway.sudo().inbound_webhook_url,
+                    fields=fields,
+                )
+                response = self.url_open(url, data=body, headers=headers)
+                self.assertEqual(response.status_code, 200, response.text)
+                inbound = self.env["sms.inbound"].search([("number", "=", sender)])
+                self.assertEqual(inbound.attachment_ids.raw, PNG)
+                self.assertFalse(inbound.media_note)
