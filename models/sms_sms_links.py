@@ -29,7 +29,11 @@ class SmsSms(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        flags = [bool(vals.pop(TRACK_LINKS_KEY, False)) for vals in vals_list]
+        flags = [bool(vals.get(TRACK_LINKS_KEY)) for vals in vals_list]
+        vals_list = [
+            {key: value for key, value in vals.items() if key != TRACK_LINKS_KEY}
+            for vals in vals_list
+        ]
         records = super().create(vals_list)
         records.browse(
             [sms.id for sms, flag in zip(records, flags, strict=True) if flag]

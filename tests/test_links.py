@@ -93,3 +93,10 @@ class TestLinks(TextMessagingCase, HttpCase):
         self.url_open(self._short_link(texts[0]), allow_redirects=False)
         self.assertEqual(message.link_click_count, 3)
         self.assertEqual(sorted(texts.mapped("link_click_count")), [1, 2])
+
+    def test_create_leaves_the_callers_values_alone(self):
+        vals = {"number": "+12015550002", "body": f"Go {URL}", "text_track_links": True}
+        sms = self.env["sms.sms"].create([vals])
+        self.assertIn("text_track_links", vals, "the caller may reuse its values")
+        self.assertIn("/r/", sms.body)
+        self.assertTrue(sms.body.endswith(f"/t/{sms.id}"))
