@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["sms", "calendar", "account", "project", "portal"],
+    "depends": ["sms", "calendar", "account", "project", "portal", "link_tracker"],
     "external_dependencies": {"python": ["phonenumbers", "requests"]},
     "data": [
         "security/text_messaging_groups.xml",
@@ -50,6 +50,9 @@
         "views/portal_templates.xml",
         "security/discuss_channel_security.xml",
         "views/discuss_channel_views.xml",
+        "views/text_messaging_media_views.xml",
+        "data/sms_carrier_data.xml",
+        "views/sms_carrier_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

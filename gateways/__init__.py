@@ -19,6 +19,7 @@ from .base import (
     WebhookRequest,
 )
 from .clicksend import ClickSendGateway
+from .email_sms import EmailSmsGateway
 from .eztexting import EZTextingGateway
 from .plivo import PlivoGateway
 from .sandbox import SandboxGateway
@@ -38,6 +39,7 @@ PROVIDERS = {
         PlivoGateway,
         SimpleTextingGateway,
         EZTextingGateway,
+        EmailSmsGateway,
     )
 }
 

@@ -42,6 +42,14 @@ from .common import (  # noqa: F401 (re-exported for the adapters)
     to_float,
     to_int,
 )
+from .media import (  # noqa: F401 (MediaError re-exported)
+    IMAGE_TYPES,
+    Media,
+    MediaError,
+    download_media,
+    inbound_media,
+    mms_problem,
+)
 from .ratelimit import RateLimiter
 from .replay import REPLAY_GUARD, ReplayGuard  # noqa: F401
 from .webhooks import (  # noqa: F401 (re-exported for the adapters)
@@ -101,6 +109,15 @@ class Gateway(WebhookMixin):
     webhook_max_age = WEBHOOK_MAX_AGE
     replay_ttl = 2 * WEBHOOK_MAX_AGE  # seconds a verified request is remembered
     replay_guard = REPLAY_GUARD
+    # picture messages (gateways/media.py): whether the provider sends them,
+    # how many files, bytes per message and per file (0: no limit), which
+    # types, and to which regions (None: any).
+    supports_mms = False
+    mms_max_media = 0
+    mms_max_bytes = 0
+    mms_max_file_bytes = 0
+    mms_types = IMAGE_TYPES
+    mms_regions = None
 
     def __init__(self, config):
         config = dict(config or {})
@@ -270,6 +287,23 @@ class Gateway(WebhookMixin):
             )
         if not message.body:
             return self.failed(message, "rejected", "The message is empty.")
+        problem = mms_problem(self, message)
+        if problem:
+            return self.failed(message, "rejected", problem)
+        return None
+
+    def fetch_media(self, media):
+        """(content, content type) of a received file (gateways.media.Media);
+        raises MediaError with a plain explanation."""
+        return download_media(
+            self.session,
+            media.url,
+            auth_host=urlsplit(self.base_url).hostname or "",
+            auth=self._media_auth(),
+        )
+
+    def _media_auth(self):
+        """Credentials the provider asks for its received files, or None."""
         return None
 
     def _batches(self, pending):

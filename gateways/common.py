@@ -78,6 +78,8 @@ class OutgoingMessage:
     number: str  # destination, E.164 "+15551234567"
     body: str
     sender: str = ""  # optional per-message sender; else config["sender"]
+    media: tuple = ()  # gateways.media.Media of a picture message (MMS)
+    carrier: str = ""  # recipient's carrier code (SMS via email gateway)
 
 
 @dataclass(frozen=True)

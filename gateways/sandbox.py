@@ -31,6 +31,10 @@ class SandboxGateway(Gateway):
     label = "Sandbox"
     default_base_url = ""
     max_batch = 1000
+    # Demos: picture messages to any number, as many images as the company
+    # allows (the company setting is checked before sending).
+    supports_mms = True
+    mms_max_media = 100
 
     def send(self, messages, before_request=None, after_request=None):
         # Nothing leaves Odoo: no request to announce (before_request) and

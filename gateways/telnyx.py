@@ -20,6 +20,7 @@ from .base import (
     Gateway,
     WebhookError,
     b64_decode,
+    inbound_media,
     is_alphanumeric_id,
     is_e164,
     is_fresh,
@@ -79,6 +80,15 @@ class TelnyxGateway(Gateway):
     signs_webhooks = True
     webhook_key_name = "public_key"
     webhook_credential_keys = ("public_key",)
+    # Picture messages: "media_urls" (up to 10 URLs Telnyx fetches at send
+    # time), type "MMS", US/Canada long codes, toll-free and short codes;
+    # carriers cap the size (about 1 MB on long codes for the strictest).
+    # Source: https://developers.telnyx.com/docs/messaging/messages/mms-transcoding
+    supports_mms = True
+    mms_max_media = 10
+    mms_max_bytes = 1024 * 1024
+    mms_types = frozenset({"image/jpeg", "image/png", "image/gif", "image/bmp"})
+    mms_regions = frozenset({"US", "CA"})
     # Delivery error codes of webhooks (reference 6.2) beyond the send ones.
     delivery_error_map = {
         "40005": "unknown",  # expired during transmission
@@ -101,6 +111,9 @@ class TelnyxGateway(Gateway):
             payload["messaging_profile_id"] = profile
         if self.status_url:
             payload["webhook_url"] = self.status_url
+        if message.media:
+            payload["type"] = "MMS"
+            payload["media_urls"] = [media.url for media in message.media]
         return {
             "method": "POST",
             "url": self.url("/v2/messages"),
@@ -267,5 +280,18 @@ class TelnyxGateway(Gateway):
                 webhook_number(recipient.get("phone_number"), "to"),
                 webhook_text(payload.get("text"), "text"),
                 received_at=payload.get("received_at") or event.get("occurred_at"),
+                media=telnyx_media(payload),
             )
         ]
+
+
+def telnyx_media(payload):
+    """Media of a message.received payload: "media": [{"url", "content_type",
+    "size"}] (https://developers.telnyx.com/docs/messaging/messages/send-receive-mms)."""
+    items = payload.get("media")
+    items = items if isinstance(items, list) else []
+    return inbound_media(
+        (item.get("url"), item.get("content_type"), item.get("size"))
+        for item in items
+        if isinstance(item, dict)
+    )

@@ -20,6 +20,7 @@ from .base import (
     WebhookError,
     b64_hmac,
     compare,
+    inbound_media,
     is_alphanumeric_id,
     is_e164,
     to_float,
@@ -87,6 +88,20 @@ class TwilioGateway(Gateway):
     retryable_codes = frozenset({"20429", "21611"})
     signs_webhooks = True
     webhook_key_name = "auth_token"
+    # Picture messages: repeated MediaUrl, up to 10 files and 5 MB in all,
+    # JPEG/PNG/GIF fully supported, MMS to US and Canadian numbers only.
+    # Sources: https://www.twilio.com/docs/messaging/guides/accepted-mime-types
+    # and https://twilio.com/docs/api/rest/media ("up to 10 media files that
+    # have a total size of up to 5MB"); reference section 1.2 (MediaUrl).
+    supports_mms = True
+    mms_max_media = 10
+    mms_max_bytes = 5 * 1024 * 1024
+    mms_regions = frozenset({"US", "CA"})
+
+    def _media_auth(self):
+        # Received media URLs may require HTTP Basic with the account's
+        # credentials (https://twilio.com/docs/api/rest/media).
+        return self._auth()
 
     def _account_path(self):
         return "/2010-04-01/Accounts/" + quote(self.credentials["account_sid"], safe="")
@@ -104,6 +119,8 @@ class TwilioGateway(Gateway):
             data["From"] = sender
         if self.status_url:
             data["StatusCallback"] = self.status_url
+        if message.media:
+            data["MediaUrl"] = [media.url for media in message.media]
         return {
             "method": "POST",
             "url": self.url(self._account_path() + "/Messages.json"),
@@ -321,8 +338,19 @@ class TwilioGateway(Gateway):
                 webhook_number(fields.get("From"), "From", required=True),
                 webhook_number(fields.get("To"), "To"),
                 webhook_text(fields.get("Body"), "Body"),
+                media=twilio_media(fields),
             )
         ]
+
+
+def twilio_media(fields):
+    """Media of an inbound message: NumMedia, MediaUrl{N}, MediaContentType{N}
+    (reference 1.7)."""
+    count = to_int(fields.get("NumMedia")) or 0
+    return inbound_media(
+        (fields.get(f"MediaUrl{n}"), fields.get(f"MediaContentType{n}"), 0)
+        for n in range(max(0, min(count, 10)))
+    )
 
 
 def twilio_signature(key, url, params):

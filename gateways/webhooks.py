@@ -101,6 +101,7 @@ class InboundMessage:
     concat_ref: str = ""
     part: int = 0
     total_parts: int = 0
+    media: tuple = ()  # gateways.media.Media of a received picture message
 
 
 class WebhookError(ValueError):

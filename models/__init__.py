@@ -5,6 +5,8 @@ from . import sms_consent
 from . import res_partner
 from . import sms_gateway
 from . import sms_gateway_voice
+from . import sms_carrier
+from . import sms_gateway_email
 from . import sms_gateway_rate
 from . import sms_inbound
 from . import sms_sms
@@ -12,6 +14,10 @@ from . import sms_sms_indexes
 from . import sms_author_mixin
 from . import sms_channel_mixin
 from . import sms_sms_dispatch
+from . import ir_attachment
+from . import sms_sms_media
+from . import sms_sms_links
+from . import link_tracker_click
 from . import sms_sms_history
 from . import sms_sms_status
 from . import sms_sms_consent
@@ -22,6 +28,7 @@ from . import calendar_event
 from . import account_move
 from . import project_task
 from . import sms_recipient_mixin
+from . import sms_images_mixin
 from . import sms_template
 from . import sms_scheduled_message
 from . import sms_mass_message

@@ -84,6 +84,19 @@ class ResCompany(models.Model):
         help="Added to marketing texts that do not already say how to opt out. "
         "Empty: the default.",
     )
+    # Picture messages and links (issue 14, part B).
+    text_max_images = fields.Integer(
+        "Images per text",
+        default=10,
+        help="Most images a picture message may carry (each provider has its "
+        "own limit too).",
+    )
+    text_track_links = fields.Boolean(
+        "Shorten and count links",
+        default=True,
+        help="Links in custom, scheduled and mass texts are shortened and their "
+        "clicks counted per text and per mass message.",
+    )
     text_reminder_session_rule_id = fields.Many2one(
         "sms.reminder.rule", compute="_compute_text_reminder_rules"
     )

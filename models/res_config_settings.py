@@ -42,6 +42,12 @@ class ResConfigSettings(models.TransientModel):
     text_opt_out_footer = fields.Char(
         related="company_id.text_opt_out_footer", readonly=False
     )
+    text_max_images = fields.Integer(
+        related="company_id.text_max_images", readonly=False
+    )
+    text_track_links = fields.Boolean(
+        related="company_id.text_track_links", readonly=False
+    )
     text_legal_quiet_hours = fields.Boolean(
         related="company_id.text_legal_quiet_hours", readonly=False
     )

@@ -20,6 +20,12 @@ RECOMPUTE_BATCH_SIZE = 1000
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    text_carrier_id = fields.Many2one(
+        "sms.carrier",
+        "Mobile Carrier",
+        help="Only for the SMS via email gateway: the carrier whose "
+        "email-to-text address receives this contact's texts.",
+    )
     text_number = fields.Char(
         "Text phone number",
         compute="_compute_text_number",

@@ -1,14 +1,18 @@
 import logging
+import mimetypes
+import time
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from ..gateways.media import MediaError
 from ..tools.keywords import HELP, START, STOP, parse_keyword
 from ..tools.opt_out import parse_opt_out
 
 _logger = logging.getLogger(__name__)
+MEDIA_TIME_BUDGET = 10  # seconds of received-picture downloads per webhook
 
 # Keyword -> sms.template answering it (rendered on the gateway's company).
 KEYWORD_TEMPLATES = {
@@ -57,6 +61,16 @@ class SmsInbound(models.Model):
         readonly=True,
     )
     reply_ids = fields.One2many("sms.sms", "inbound_id", "Replies")
+    # Picture messages: the files received, and why some were not kept.
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "sms_inbound_ir_attachment_rel",
+        "inbound_id",
+        "attachment_id",
+        string="Pictures",
+        readonly=True,
+    )
+    media_note = fields.Text("Pictures Not Kept", readonly=True)
 
     _sql_constraints = [
         (
@@ -162,12 +176,77 @@ class SmsInbound(models.Model):
                 for message in fresh
             ]
         )
+        records._store_received_media(gateway, fresh)
         records.filtered("partner_id")._post_on_partners()
         records.filtered("keyword")._apply_keywords()
         self.env["sms.reminder.question"]._answer(
             records.filtered(lambda m: not m.keyword)
         )
         return records
+
+    def _store_received_media(self, gateway, messages):
+        """Download the files of received picture messages (``messages``, in
+        the order of ``self``) and keep them as attachments of the text. Only
+        for providers that sign their webhooks: the file addresses are then
+        the provider's. A file that cannot be kept is explained in
+        media_note; the text itself is always kept."""
+        pairs = [
+            (inbound, message)
+            for inbound, message in zip(self, messages, strict=True)
+            if message.media
+        ]
+        if not pairs:
+            return
+        with gateway._adapter() as adapter:
+            for inbound, message in pairs:
+                if not adapter.signs_webhooks:
+                    inbound.media_note = self.env._(
+                        "%(count)s file(s) not downloaded: %(provider)s does not "
+                        "sign its webhooks.",
+                        count=len(message.media),
+                        provider=adapter.label,
+                    )
+                    continue
+                inbound._download_media(adapter, message.media)
+
+    def _download_media(self, adapter, media):
+        self.ensure_one()
+        values, notes = [], []
+        # The provider waits for the webhook's answer (Twilio 15 s): stop
+        # starting downloads after MEDIA_TIME_BUDGET seconds.
+        deadline = time.monotonic() + MEDIA_TIME_BUDGET
+        for index, item in enumerate(media, start=1):
+            if time.monotonic() > deadline:
+                notes.append(
+                    self.env._(
+                        "%(index)s: not downloaded, the time to answer the "
+                        "provider was spent.",
+                        index=index,
+                    )
+                )
+                continue
+            try:
+                content, content_type = adapter.fetch_media(item)
+            except MediaError as error:
+                notes.append(f"{index}: {error}")
+                continue
+            extension = mimetypes.guess_extension(content_type) or ""
+            values.append(
+                {
+                    "name": f"picture-{self.id}-{index}{extension}",
+                    "raw": content,
+                    "mimetype": content_type,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        attachments = self.env["ir.attachment"].sudo().create(values)
+        self.write(
+            {
+                "attachment_ids": [Command.set(attachments.ids)],
+                "media_note": "\n".join(notes) or False,
+            }
+        )
 
     @api.model
     def _keyword_of(self, body):
@@ -206,12 +285,18 @@ class SmsInbound(models.Model):
     def _post_on_partners(self):
         """Log each message in its contact's chatter, as an SMS from them."""
         for inbound in self:
-            inbound.partner_id.message_post(
+            message = inbound.partner_id.message_post(
                 body=Markup("%s") % (inbound.body or ""),
                 author_id=inbound.partner_id.id,
                 message_type="sms",
                 subtype_xmlid="mail.mt_note",
             )
+            if inbound.attachment_ids:
+                # Received pictures (webhooks run as the public user, whom
+                # message_post does not let attach existing files).
+                message.sudo().attachment_ids = [
+                    Command.set(inbound.attachment_ids.ids)
+                ]
 
     def _apply_keywords(self):
         """STOP blacklists the number and withdraws every permission of its

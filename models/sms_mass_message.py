@@ -29,7 +29,12 @@ class SmsMassMessage(models.Model):
     dispatcher sends them). Progress and results are read from the rows."""
 
     _name = "sms.mass.message"
-    _inherit = ["sms.recipient.mixin", "sms.channel.mixin", "sms.author.mixin"]
+    _inherit = [
+        "sms.recipient.mixin",
+        "sms.channel.mixin",
+        "sms.author.mixin",
+        "sms.images.mixin",
+    ]
     _description = "Mass Text Message"
     _tm_authored_fields = (
         "category_ids",
@@ -163,6 +168,11 @@ class SmsMassMessage(models.Model):
     )
     progress = fields.Float(compute="_compute_statistics")
     cost = fields.Monetary(compute="_compute_statistics", currency_field="currency_id")
+    link_click_count = fields.Integer(
+        "Link Clicks",
+        compute="_compute_link_click_count",
+        help="Clicks on the short links of its texts.",
+    )
 
     @api.depends("template_id")
     def _compute_body(self):
@@ -175,6 +185,19 @@ class SmsMassMessage(models.Model):
             message.currency_id = (
                 message.gateway_id.currency_id or message.company_id.currency_id
             )
+
+    def _compute_link_click_count(self):
+        counts = dict(
+            self.env["link.tracker.click"]
+            .sudo()
+            ._read_group(
+                [("text_mass_message_id", "in", self.ids)],
+                ["text_mass_message_id"],
+                ["__count"],
+            )
+        )
+        for message in self:
+            message.link_click_count = counts.get(message._origin, 0)
 
     @api.depends(
         "category_ids",
@@ -598,6 +621,7 @@ class SmsMassMessage(models.Model):
                 "mass_message_id": self.id,
                 "res_model": self._name,
                 "res_id": self.id,
+                **self._tm_image_vals(),
             },
         )
         self._tm_create_sms(self._tm_channel_vals(vals_list))

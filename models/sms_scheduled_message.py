@@ -22,7 +22,12 @@ class SmsScheduledMessage(models.Model):
     when each occurrence is sent, not when it is planned."""
 
     _name = "sms.scheduled.message"
-    _inherit = ["sms.recipient.mixin", "sms.channel.mixin", "sms.author.mixin"]
+    _inherit = [
+        "sms.recipient.mixin",
+        "sms.channel.mixin",
+        "sms.author.mixin",
+        "sms.images.mixin",
+    ]
     _description = "Scheduled Text Message"
     _tm_authored_fields = ("partner_ids", "numbers", "template_id", "body")
     _order = "state, next_date, id"
@@ -350,7 +355,7 @@ class SmsScheduledMessage(models.Model):
                 texts,
                 "scheduled",
                 self.gateway_id,
-                {"res_model": self._name, "res_id": self.id},
+                {"res_model": self._name, "res_id": self.id, **self._tm_image_vals()},
             )
         )
 

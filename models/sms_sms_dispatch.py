@@ -224,7 +224,9 @@ class SmsSms(models.Model):
         return get_gateway(gateway.provider, config)
 
     def _outgoing_message(self, gateway, number):
-        """What the adapter gets for this row, sent to ``number`` (E.164)."""
+        """What the adapter gets for this row, sent to ``number`` (E.164):
+        a gateways.OutgoingMessage (with its pictures, see sms_sms_media) or
+        an OutgoingCall (see sms_sms_channel)."""
         self.ensure_one()
         return OutgoingMessage(uuid=self.uuid, number=number, body=self.body)
 

@@ -35,6 +35,8 @@ import socket
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -261,6 +263,7 @@ ROUTES = (
     ("POST", r"/v2/texml/calls/(?P<application>[^/]+)", "telnyx", "call"),
     ("POST", r"/v1/Account/(?P<account>[^/]+)/Call/", "plivo", "call"),
     ("POST", r"/v3/sms/send", "clicksend", "send"),
+    ("POST", r"/v3/mms/send", "clicksend", "send"),
     ("GET", r"/v3/sms/history", "clicksend", "history"),
     ("GET", r"/v3/account", "clicksend", "account"),
     ("POST", r"/sms/json", "vonage", "send"),
@@ -313,6 +316,14 @@ class FakeProvider:
         self.in_flight = 0
         self.max_in_flight = 0
         self._forced = deque()
+        # Picture messages: when fetch_media is set, the fake downloads every
+        # MediaUrl / media_urls / media_file of a send as the provider would,
+        # and records what it got in media_fetches. media_files are served at
+        # /media/<name> (received MMS), with HTTP Basic media_auth if set.
+        self.fetch_media = False
+        self.media_fetches = []
+        self.media_files = {}  # name -> (content type, bytes)
+        self.media_auth = None  # (user, password) the media files require
         self.port = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -400,7 +411,11 @@ class FakeProvider:
         with self._lock:
             self.received = []
             self.accepted = []
+            self.media_fetches = []
             self.max_in_flight = 0
+        self.fetch_media = False
+        self.media_files = {}
+        self.media_auth = None
         self._forced.clear()
         self.errors.clear()
 
@@ -641,7 +656,11 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.provider_server
         fake._enter()
         try:
-            self._dispatch(fake)
+            path = urlsplit(self.path).path
+            if self.command == "GET" and path.startswith("/media/"):
+                self._serve_media(fake, path[len("/media/") :])
+            else:
+                self._dispatch(fake)
         finally:
             fake._leave()
 
@@ -650,6 +669,17 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             raise _Answer(413, {"error": "Request body too large"})
         return self.rfile.read(length) if length else b""
+
+    def _serve_media(self, fake, name):
+        """A received picture, as a provider's media store serves it."""
+        if fake.media_auth and _basic_header(self.headers) != tuple(fake.media_auth):
+            self._send(401, {"error": "media requires authentication"})
+            return
+        if name not in fake.media_files:
+            self._send(404, {"error": "no such media"})
+            return
+        content_type, data = fake.media_files[name]
+        self._send_raw(200, data, content_type)
 
     def _dispatch(self, fake):
         parts = urlsplit(self.path)
@@ -678,6 +708,7 @@ class _Handler(BaseHTTPRequestHandler):
             record.messages = []
         if route:
             record.authorized = _authorized(fake, provider, record, params)
+        _fetch_media(fake, record)
         fake._record(record)
         fake._sleep(fake.latency)
         forced = fake._take_forced(parts.path)
@@ -757,7 +788,11 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return text
         if "x-www-form-urlencoded" in content_type:
-            return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+            # Twilio's MediaUrl may be repeated: kept as a list.
+            return {
+                k: v if k == "MediaUrl" else v[-1]
+                for k, v in parse_qs(text, keep_blank_values=True).items()
+            }
         return text
 
     def _send(self, status, body, headers=None):
@@ -792,7 +827,11 @@ class _Handler(BaseHTTPRequestHandler):
 # authentication
 # ----------------------------------------------------------------------
 def _basic(record):
-    header = record.headers.get("Authorization", "")
+    return _basic_header(record.headers)
+
+
+def _basic_header(headers):
+    header = headers.get("Authorization", "")
     if not header.startswith("Basic "):
         return None
     try:
@@ -905,13 +944,39 @@ def _unauthorized(provider):
 # ----------------------------------------------------------------------
 # message extraction (for the records)
 # ----------------------------------------------------------------------
-def _msg(provider, to, sender, body):
+def _msg(provider, to, sender, body, media=None):
     return {
         "to": to_e164(to, provider),
         "from": sender or "",
         "body": body if body is not None else "",
         "raw_to": to,
+        "media": list(media or []),
     }
+
+
+def _fetch_media(fake, record):
+    """Download each media URL of a send, as providers do before sending
+    (only when ``fake.fetch_media`` is set)."""
+    if not fake.fetch_media or record.kind != "send":
+        return
+    for message in record.messages:
+        for url in message["media"]:
+            entry = {"url": url, "status": 0, "content_type": "", "length": 0}
+            try:
+                with urllib.request.urlopen(url, timeout=20) as answer:  # noqa: S310
+                    data = answer.read()
+                    entry.update(
+                        status=answer.status,
+                        content_type=answer.headers.get("Content-Type", ""),
+                        length=int(answer.headers.get("Content-Length") or 0),
+                        size=len(data),
+                    )
+            except urllib.error.HTTPError as error:
+                entry["status"] = error.code
+            except OSError as error:
+                entry["error"] = repr(error)
+            with fake._lock:
+                fake.media_fetches.append(entry)
 
 
 def _extract_messages(provider, kind, body):
@@ -921,19 +986,25 @@ def _extract_messages(provider, kind, body):
         return []
     if provider == "twilio":
         sender = body.get("From") or body.get("MessagingServiceSid")
-        return [_msg(provider, body.get("To"), sender, body.get("Body"))]
+        media = body.get("MediaUrl") or []
+        return [_msg(provider, body.get("To"), sender, body.get("Body"), media)]
     if provider == "clicksend":
+        media = [body["media_file"]] if body.get("media_file") else []
         return [
-            _msg(provider, m.get("to"), m.get("from"), m.get("body"))
+            _msg(provider, m.get("to"), m.get("from"), m.get("body"), media)
             for m in body.get("messages") or []
         ]
     if provider == "vonage":
         return [_msg(provider, body.get("to"), body.get("from"), body.get("text"))]
     if provider == "telnyx":
-        return [_msg(provider, body.get("to"), body.get("from"), body.get("text"))]
-    if provider == "plivo":
+        media = body.get("media_urls") or []
         return [
-            _msg(provider, dst, body.get("src"), body.get("text"))
+            _msg(provider, body.get("to"), body.get("from"), body.get("text"), media)
+        ]
+    if provider == "plivo":
+        media = body.get("media_urls") or []
+        return [
+            _msg(provider, dst, body.get("src"), body.get("text"), media)
             for dst in str(body.get("dst") or "").split("<")
         ]
     if provider == "simpletexting":
@@ -986,8 +1057,11 @@ def _twilio_send(fake, record, params):
     if code is not None:
         _twilio_error(int(code), message)
     service = record.body.get("MessagingServiceSid")
+    media = message["media"]
+    if len(media) > 10:
+        _bad_request({"code": 21623, "message": "Too many media URLs", "status": 400})
     return 201, {
-        "sid": "SM" + uuid.uuid4().hex,
+        "sid": ("MM" if media else "SM") + uuid.uuid4().hex,
         "account_sid": params["account"],
         "messaging_service_sid": service,
         "to": message["raw_to"],
@@ -995,7 +1069,7 @@ def _twilio_send(fake, record, params):
         "body": message["body"],
         "status": "accepted" if service else "queued",
         "num_segments": str(count_segments(message["body"])),
-        "num_media": "0",
+        "num_media": str(len(media)),
         "direction": "outbound-api",
         "price": None,
         "price_unit": "USD",
@@ -1030,6 +1104,18 @@ def _clicksend_send(fake, record, params):
                 "http_code": 400,
                 "response_code": "TOO_MANY_RECIPIENTS",
                 "response_msg": "At most 1000 messages per request.",
+            }
+        )
+    if record.path.endswith("/mms/send") and (
+        not record.body.get("media_file") or not all(m.get("subject") for m in messages)
+    ):
+        _bad_request(
+            {
+                "http_code": 400,
+                "response_code": "SUBJECT_REQUIRED"
+                if record.body.get("media_file")
+                else "INVALID_MEDIA_FILE",
+                "response_msg": "An MMS needs a media_file and a subject.",
             }
         )
     entries, total, queued = [], 0.0, 0
@@ -1267,12 +1353,15 @@ def _telnyx_send(fake, record, params):
     if code is not None:
         _telnyx_error(code)
     parts = count_segments(message["body"])
+    if message["media"] and record.body.get("type") != "MMS":
+        _bad_request({"errors": [{"code": "10015", "title": "type must be MMS"}]})
     return 200, {
         "data": {
             "record_type": "message",
             "id": str(uuid.uuid4()),
             "direction": "outbound",
-            "type": "SMS",
+            "type": "MMS" if message["media"] else "SMS",
+            "media": [{"url": url} for url in message["media"]],
             "from": {"phone_number": message["from"], "carrier": "Fake"},
             "to": [{"phone_number": message["raw_to"], "status": "queued"}],
             "text": message["body"],
@@ -1302,6 +1391,9 @@ def _plivo_send(fake, record, params):
     if not isinstance(record.body, dict) or not record.body.get("src"):
         _bad_request({"api_id": api_id, "error": "src parameter is required"})
     uuids, invalid = [], []
+    media = record.body.get("media_urls")
+    if media and record.body.get("type") != "mms":
+        _bad_request({"api_id": api_id, "error": "media_urls needs type mms"})
     for message in record.messages:
         code = fake._error_for(message["to"])
         if code == "invalid":

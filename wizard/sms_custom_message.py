@@ -21,7 +21,7 @@ class SmsCustomMessage(models.TransientModel):
     and its recipients are checked again when it is sent."""
 
     _name = "sms.custom.message"
-    _inherit = ["sms.recipient.mixin", "sms.channel.mixin"]
+    _inherit = ["sms.recipient.mixin", "sms.channel.mixin", "sms.images.mixin"]
     _description = "Send a Custom Text Message"
 
     state = fields.Selection(
@@ -253,7 +253,7 @@ class SmsCustomMessage(models.TransientModel):
                 texts,
                 "custom",
                 self.gateway_id,
-                {"company_id": self.company_id.id},
+                {"company_id": self.company_id.id, **self._tm_image_vals()},
             )
         )
         sms = self._tm_create_sms(vals_list)
@@ -282,6 +282,8 @@ class SmsCustomMessage(models.TransientModel):
                 "channel_voice": self.channel_voice,
                 "channel_email": self.channel_email,
                 "channel_email_fallback": self.channel_email_fallback,
+                "attachment_ids": [fields.Command.set(self.attachment_ids.ids)],
+                "track_links": self.track_links,
             },
             self.schedule_date,
             self.schedule_time,
