@@ -213,9 +213,14 @@ def main():
         f"duplicates {result.duplicates}, lost {result.lost}, "
         f"wrong ids {result.wrong_ids}"
     )
+    share = (
+        f"{100 * throughput / args.rate:.1f}% of the allowance"
+        if args.rate
+        else "no rate limit"
+    )
     print(
         f"first to last request: {span:.1f} s, throughput {throughput:.2f}/s "
-        f"({100 * throughput / args.rate:.1f}% of the allowance)"
+        f"({share})"
     )
     print(
         f"highest rate over any {WINDOW:.0f} s window: "
