@@ -1,0 +1,131 @@
+"""What differs between Odoo 18.0 and 19.0, in one place.
+
+The addon runs on both series from one tree. Code elsewhere uses the subset the
+two series share; where they differ, it asks this module instead of testing the
+version itself. Unlike the rest of ``tools/``, this module imports Odoo (it is
+never imported by the pure modules); ``tools/__init__.py`` does not import it.
+
+When 18.0 support ends, each name here becomes its 19.0 value and the module
+can go (see the README, "Odoo 20.0: what it will need").
+"""
+
+from odoo import models, release
+from odoo.fields import Command
+from odoo.tools import sql
+
+SERIES = release.version_info[0]
+
+# res.partner: 19.0 removed ``mobile`` (odoo/odoo#189739): the number texts go
+# to comes from ``phone`` alone there. Listed in the default priority order.
+PARTNER_NUMBER_FIELDS = ("mobile", "phone") if SERIES < 19 else ("phone",)
+
+# Many2many renames of 19.0: res.users.groups_id -> group_ids,
+# res.groups.users -> user_ids, ir.actions.*.groups_id -> group_ids.
+USER_GROUPS = "groups_id" if SERIES < 19 else "group_ids"
+GROUP_USERS = "users" if SERIES < 19 else "user_ids"
+ACTION_GROUPS = "groups_id" if SERIES < 19 else "group_ids"
+
+# sms.resend (the wizard that resends failed SMS of a message) is gone in 19.0.
+HAS_SMS_RESEND = SERIES < 19
+
+
+def sql_constraints(namespace, constraints):
+    """Declare SQL constraints in a model's class body, on either series:
+
+        sql_constraints(locals(), [("name_unique", "UNIQUE(name)", "message")])
+
+    18.0 reads the list ``_sql_constraints``; 19.0 warns about it and wants one
+    ``models.Constraint`` attribute per constraint, named ``_<name>``. Both give
+    the database constraint the same name, ``<table>_<name>``, so a database
+    moved from 18.0 to 19.0 keeps its constraints.
+    """
+    if SERIES < 19:
+        namespace["_sql_constraints"] = list(constraints)
+        return
+    for name, definition, message in constraints:
+        namespace[f"_{name}"] = models.Constraint(definition, message)
+
+
+def create_unique_index(cr, name, table, expressions):
+    """``create_unique_index`` of 18.0, deprecated in 19.0 for
+    ``create_index(unique=True)``, which 18.0 does not have."""
+    if SERIES < 19:
+        return sql.create_unique_index(cr, name, table, expressions)
+    return sql.create_index(cr, name, table, expressions, unique=True)
+
+
+def set_up_groups(env, category, groups):
+    """Put the addon's groups under its application.
+
+    18.0: ``res.groups.category_id`` is the ``ir.module.category``. 19.0: a group
+    belongs to a privilege (``res.groups.privilege``), which belongs to the
+    category; the privilege is created here, with an xml id of the addon so that
+    uninstalling removes it.
+    """
+    if SERIES < 19:
+        groups.write({"category_id": category.id})
+        return
+    privilege = env["res.groups.privilege"]._load_records(
+        [
+            {
+                "xml_id": "text_messaging.res_groups_privilege_text_messaging",
+                "values": {
+                    "name": category.name,
+                    "description": category.description,
+                    "sequence": category.sequence,
+                    "category_id": category.id,
+                },
+                "noupdate": False,
+            }
+        ],
+        update=True,
+    )
+    groups.write({"privilege_id": privilege.id})
+
+
+def keep_out_of_new_users(env, groups):
+    """New users do not get ``groups``: 18.0 copies the groups of the default
+    user template (``base.default_user``); 19.0 has no template and adds what
+    ``base.default_user_group`` implies."""
+    if SERIES < 19:
+        template = env.ref("base.default_user").with_context(active_test=False)
+        unlink_users(groups, template)
+        return
+    default_group = env.ref("base.default_user_group", raise_if_not_found=False)
+    if default_group:
+        default_group.write(
+            {"implied_ids": [Command.unlink(group.id) for group in groups]}
+        )
+
+
+def link_users(groups, users):
+    """Add ``users`` to ``groups`` (the field's name differs)."""
+    groups.write({GROUP_USERS: [Command.link(user.id) for user in users]})
+
+
+def unlink_users(groups, users):
+    """Remove ``users`` from ``groups``."""
+    groups.write({GROUP_USERS: [Command.unlink(user.id) for user in users]})
+
+
+def user_group_values(groups):
+    """The values giving a new user exactly ``groups`` (and what they imply)."""
+    return {USER_GROUPS: [Command.set(groups.ids)]}
+
+
+def user_groups(user):
+    """The groups a user was given (not the implied ones)."""
+    return user[USER_GROUPS]
+
+
+def restrict_actions(actions, groups):
+    """Show ``actions`` (``ir.actions.*`` records of any type) to ``groups``
+    only."""
+    for action in actions:
+        concrete = action.env[action.type].browse(action.id)
+        concrete.write({ACTION_GROUPS: [Command.set(groups.ids)]})
+
+
+def action_groups(action):
+    """The groups an action is restricted to."""
+    return action[ACTION_GROUPS]
