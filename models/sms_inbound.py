@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..tools import compat
 from ..tools.keywords import HELP, START, STOP, parse_keyword
 from ..tools.opt_out import parse_opt_out
 
@@ -58,13 +59,16 @@ class SmsInbound(models.Model):
     )
     reply_ids = fields.One2many("sms.sms", "inbound_id", "Replies")
 
-    _sql_constraints = [
-        (
-            "provider_message_unique",
-            "unique(gateway_id, provider_message_id)",
-            "This inbound message was already received.",
-        ),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            (
+                "provider_message_unique",
+                "unique(gateway_id, provider_message_id)",
+                "This inbound message was already received.",
+            ),
+        ],
+    )
 
     @api.depends("partner_id")
     def _compute_state(self):

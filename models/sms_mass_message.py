@@ -6,7 +6,6 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import schedule
@@ -17,6 +16,13 @@ ESTIMATE_SAMPLE = 500
 SENT_STATES = ("pending", "sent")
 FAILED_STATES = ("error", "unknown")
 QUEUE_STATES = ("outgoing", "process")
+
+
+def _domain_and(domains):
+    """The conjunction of ``domains`` (lists): the terms of a domain are ANDed,
+    so the lists are joined. Odoo's helpers differ between the series
+    (``odoo.osv.expression`` on 18.0, deprecated for ``Domain`` on 19.0)."""
+    return [term for domain in domains for term in domain]
 
 
 class SmsMassMessage(models.Model):
@@ -266,7 +272,7 @@ class SmsMassMessage(models.Model):
             domain.append(("invoice_ids", "any", self._open_invoice_domain()))
         if self.event_date_from or self.event_date_to:
             domain.append(("meeting_ids", "any", self._event_domain()))
-        return expression.AND([domain, self._custom_domain()])
+        return _domain_and([domain, self._custom_domain()])
 
     def _custom_domain(self):
         try:
@@ -325,17 +331,17 @@ class SmsMassMessage(models.Model):
                 counts["sms_number_missing"] += count
             elif validity != "valid":
                 counts["sms_number_format"] += count
-        valid = expression.AND([domain, [("text_number_validity", "=", "valid")]])
+        valid = _domain_and([domain, [("text_number_validity", "=", "valid")]])
         counts["sms_blacklist"] = partners.search_count(
-            expression.AND([valid, [("text_opted_out", "=", True)]])
+            _domain_and([valid, [("text_opted_out", "=", True)]])
         )
-        eligible = expression.AND([valid, [("text_opted_out", "=", False)]])
+        eligible = _domain_and([valid, [("text_opted_out", "=", False)]])
         consent_field = self._consent_field()
         if consent_field:
             counts["tm_no_consent"] = partners.search_count(
-                expression.AND([eligible, [(consent_field, "=", False)]])
+                _domain_and([eligible, [(consent_field, "=", False)]])
             )
-            eligible = expression.AND([eligible, [(consent_field, "=", True)]])
+            eligible = _domain_and([eligible, [(consent_field, "=", True)]])
         query = partners._search(eligible)
         number = SQL.identifier(partners._table, "text_number")
         [(rows, distinct)] = self.env.execute_query(
@@ -384,7 +390,7 @@ class SmsMassMessage(models.Model):
         return result
 
     def _sendable_domain(self):
-        domain = expression.AND(
+        domain = _domain_and(
             [
                 self._recipient_domain(),
                 [
@@ -395,7 +401,7 @@ class SmsMassMessage(models.Model):
         )
         consent_field = self._consent_field()
         if consent_field:
-            domain = expression.AND([domain, [(consent_field, "=", True)]])
+            domain = _domain_and([domain, [(consent_field, "=", True)]])
         return domain
 
     def _texts_for(self, partners):
@@ -419,9 +425,7 @@ class SmsMassMessage(models.Model):
         if self.state != "sending":
             return 0
         return self._partner_model().search_count(
-            expression.AND(
-                [self._recipient_domain(), [("id", ">", self.last_partner_id)]]
-            )
+            _domain_and([self._recipient_domain(), [("id", ">", self.last_partner_id)]])
         )
 
     # ------------------------------------------------------------ actions --
@@ -580,7 +584,7 @@ class SmsMassMessage(models.Model):
         self.ensure_one()
         batch_size = self._batch_size()
         partners = self._partner_model().search(
-            expression.AND(
+            _domain_and(
                 [self._recipient_domain(), [("id", ">", self.last_partner_id)]]
             ),
             order="id",
