@@ -64,7 +64,7 @@ class ReminderCase(TextMessagingCase):
         )
         cls.practitioner.partner_id.write(
             {
-                "mobile": PRACTITIONER,
+                "phone": PRACTITIONER,
                 "country_id": cls.env.ref("base.us").id,
                 "text_reminders_allowed": True,
                 "tz": "America/Chicago",
@@ -77,7 +77,7 @@ class ReminderCase(TextMessagingCase):
         return cls.env["res.partner"].create(
             {
                 "name": name,
-                "mobile": number,
+                "phone": number,
                 "tz": tz,
                 "lang": "en_US",
                 "text_reminders_allowed": allowed,
@@ -650,7 +650,7 @@ def committed_sessions(registry):
             [
                 {
                     "name": f"Concurrent client {index}",
-                    "mobile": f"+1201555{index + 2000:04d}",
+                    "phone": f"+1201555{index + 2000:04d}",
                     "text_reminders_allowed": True,
                 }
                 for index in range(30)

@@ -78,9 +78,7 @@ class TestStockSms(TextMessagingCase):
         self.assertEqual(self._notification_of(messages).notification_status, "pending")
 
     def test_composer_mass_queue_goes_to_the_dispatcher(self):
-        other = self.env["res.partner"].create(
-            {"name": "Bob", "mobile": "+12015550002"}
-        )
+        other = self.env["res.partner"].create({"name": "Bob", "phone": "+12015550002"})
         partners = self.partner | other
         triggers = self._triggers()
         composer = (
@@ -119,7 +117,7 @@ class TestStockSms(TextMessagingCase):
 
     def test_invalid_number_gets_odoo_notification_state(self):
         self.fake.errors["+12015550009"] = 21211
-        self.partner.mobile = "+12015550009"
+        self.partner.phone = "+12015550009"
         message = self.partner._message_sms("Hello")
         sms = self._sms_of(message)
         self.assertEqual(sms.state, "error")
