@@ -13,6 +13,7 @@ from odoo.tools import SQL, LazyTranslate, config, split_every
 
 from ..gateways import PROVIDERS, OutgoingMessage, get_gateway
 from ..gateways.ratelimit import gcra_reserve
+from ..tools import compat
 from .sms_sms import (
     BASE_BACKOFF,
     EXPLANATIONS,
@@ -96,8 +97,8 @@ class SmsSms(models.Model):
             ).send(
                 unlink_failed=False,
                 unlink_sent=True,
-                auto_commit=self._can_commit(),
                 raise_exception=False,
+                **compat.sms_send_commit_options(self._can_commit()),
             )
             left = self.search_count([("id", "in", batch.ids), *domain])
             if left == len(batch):

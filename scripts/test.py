@@ -25,7 +25,8 @@ Steps, per series, each counted in the final `N passed, N failed` line:
    deviations aside.
 Installs Chromium (Debian's package) for the browser tours when no browser is
 found; fails clearly when it cannot. Fails (exit 2) when PostgreSQL is missing,
-saying what to do. Environment: TM_SERIES, TM_TEST_DB (default
+saying what to do. Several series run at the same time, each in its own process
+(TM_PARALLEL=0: one after the other). Environment: TM_SERIES, TM_TEST_DB (default
 text_messaging_test), TM_TEST_PORT (HTTP port of the 18.0 test server, default
 8169), so that several runs can share a machine. Prints one line per series,
 then `total: N passed, N failed` over all of them.
@@ -36,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -43,6 +45,7 @@ import xml.etree.ElementTree as ET
 import devenv
 import odoo_suites
 
+TOTAL = re.compile(r"^total: (\d+) passed, (\d+) failed$", re.MULTILINE)
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 # Uninstalls the addon the way the Apps menu does, then checks it is gone.
 UNINSTALL_CODE = """
@@ -51,6 +54,7 @@ import odoo
 from odoo.modules.registry import Registry
 odoo.tools.config.parse_config(sys.argv[1:])
 db = odoo.tools.config["db_name"]
+db = db[0] if isinstance(db, list) else db  # a list on 19.0
 with Registry(db).cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
     module = env["ir.module.module"].search([("name", "=", "text_messaging")])
@@ -70,6 +74,7 @@ import odoo
 from odoo.modules.registry import Registry
 odoo.tools.config.parse_config(sys.argv[1:])
 db = odoo.tools.config["db_name"]
+db = db[0] if isinstance(db, list) else db  # a list on 19.0
 with Registry(db).cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
     env["sms.gateway"].with_context(active_test=False).search([]).is_default = False
@@ -120,7 +125,8 @@ class SeriesRun:
 
     def script(self, name, code):
         """A command running ``code`` with this series' Python and config."""
-        path = devenv.STATE / name
+        stem, suffix = name.rsplit(".", 1)
+        path = devenv.STATE / f"{stem}{self.tag}.{suffix}"
         path.write_text(code)
         return [self.python, str(path), "-c", str(self.config), "-d", self.db]
 
@@ -317,6 +323,36 @@ def run_series(series, explicit, base_db, base_port, extra):
     return report
 
 
+def run_children(series_list, db, port):
+    """Each series in its own process, at the same time: their databases,
+    ports and files differ. Returns {series: (passed, failed)} and prints each
+    child's output once it is done."""
+    children = {}
+    for series in series_list:
+        out = devenv.STATE / f"test-{series}.out"
+        env = {**os.environ, "TM_SERIES": series, "TM_TEST_DB": db}
+        env["TM_TEST_PORT"] = str(port)
+        with open(out, "w", encoding="utf-8") as file:
+            children[series] = (
+                subprocess.Popen(
+                    [sys.executable, __file__, *sys.argv[1:]],
+                    env=env,
+                    stdout=file,
+                    stderr=subprocess.STDOUT,
+                ),
+                out,
+            )
+        devenv.say(f"series {series} started, output in {out}")
+    results = {}
+    for series, (proc, out) in children.items():
+        proc.wait()
+        text = out.read_text(encoding="utf-8", errors="replace")
+        print(text, flush=True)
+        found = TOTAL.findall(text)
+        results[series] = (int(found[-1][0]), int(found[-1][1])) if found else (0, 1)
+    return results
+
+
 def main():
     db = os.environ.get("TM_TEST_DB", "text_messaging_test")
     port = int(os.environ.get("TM_TEST_PORT", "8169"))
@@ -329,23 +365,29 @@ def main():
         return 2
     devenv.link_addon()
     devenv.say(f"series: {', '.join(series_list)}")
-
-    chromium = Report()
-    ensure_chromium(chromium)
-    reports = {
-        series: run_series(series, explicit, db, port, sys.argv[1:])
-        for series in series_list
-    }
+    if len(series_list) > 1 and os.environ.get("TM_PARALLEL", "1") != "0":
+        chromium = Report()  # once, before the series share it
+        if not ensure_chromium(chromium):
+            results = {"chromium": (0, 1)}
+        else:
+            results = run_children(series_list, db, port)
+    else:
+        results = {}
+        chromium = Report()
+        ensure_chromium(chromium)
+        for series in series_list:
+            report = run_series(series, explicit, db, port, sys.argv[1:])
+            report.passed += chromium.passed
+            report.failed += chromium.failed
+            print()
+            for line in chromium.lines + report.lines:
+                print(line)
+            results[series] = (report.passed, report.failed)
     print()
-    for line in chromium.lines:
-        print(line)
-    for report in reports.values():
-        for line in report.lines:
-            print(line)
-    passed = chromium.passed + sum(r.passed for r in reports.values())
-    failed = chromium.failed + sum(r.failed for r in reports.values())
-    for series, report in reports.items():
-        print(f"{series}: {report.passed} passed, {report.failed} failed")
+    for series, (passed, failed) in results.items():
+        print(f"{series}: {passed} passed, {failed} failed")
+    passed = sum(passed for passed, _failed in results.values())
+    failed = sum(failed for _passed, failed in results.values())
     print(f"total: {passed} passed, {failed} failed")
     return 0 if failed == 0 and passed else 1
 

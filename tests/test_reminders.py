@@ -12,6 +12,7 @@ from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import Form, new_test_user, tagged
 
+from ..tools import compat
 from .common import TextMessagingCase
 
 # Valid US numbers (phonenumbers), E.164.
@@ -610,7 +611,7 @@ class TestTaskReminders(ReminderCase):
 
 @pytest.fixture
 def registry():
-    return Registry(odoo.tools.config["db_name"])
+    return Registry(compat.config_db_name())
 
 
 @contextmanager

@@ -11,7 +11,7 @@ can go (see the README, "Odoo 20.0: what it will need").
 
 from odoo import models, release
 from odoo.fields import Command
-from odoo.tools import sql
+from odoo.tools import config, sql
 
 SERIES = release.version_info[0]
 
@@ -25,8 +25,32 @@ USER_GROUPS = "groups_id" if SERIES < 19 else "group_ids"
 GROUP_USERS = "users" if SERIES < 19 else "user_ids"
 ACTION_GROUPS = "groups_id" if SERIES < 19 else "group_ids"
 
-# sms.resend (the wizard that resends failed SMS of a message) is gone in 19.0.
-HAS_SMS_RESEND = SERIES < 19
+
+# The web client's menus: 18.0 serves them under a cache-busting key and gives
+# each menu its action as "model,id"; 19.0 has one URL and two keys.
+LOAD_MENUS_URL = (
+    "/web/webclient/load_menus/test" if SERIES < 19 else "/web/webclient/load_menus"
+)
+
+
+def menu_action(menu):
+    """The action of a menu as the web client loads it, as "model,id"."""
+    if "action" in menu:
+        return menu["action"]
+    return menu["action_model"] and f"{menu['action_model']},{menu['action_id']}"
+
+
+def sms_send_commit_options(commit):
+    """Options of ``sms.sms.send()`` to commit after each batch: 18.0 has
+    ``auto_commit``; 19.0 removed it (the dispatcher commits itself anyway,
+    around each provider request)."""
+    return {"auto_commit": commit} if SERIES < 19 else {}
+
+
+def config_db_name():
+    """The database of the command line: a name on 18.0, a list on 19.0."""
+    name = config["db_name"]
+    return name[0] if isinstance(name, list | tuple) else name
 
 
 def sql_constraints(namespace, constraints):
