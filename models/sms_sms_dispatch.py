@@ -150,7 +150,7 @@ class SmsSms(models.Model):
 
     @api.model
     def _can_commit(self):
-        return not getattr(threading.current_thread(), "testing", False)
+        return not compat.is_testing()
 
     def _commit_if_allowed(self, force=False):
         # Dispatcher boundary (cron only): the claim, the in-flight marks and

@@ -7,6 +7,7 @@ dispatcher sends it. Companies that stay on Odoo IAP pay no query for us.
 """
 
 import threading
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -186,7 +187,15 @@ class TestStockSms(TextMessagingCase):
     def test_odoo_hourly_queue_leaves_our_rows_to_the_dispatcher(self):
         sms = self._queue(self.twilio, {"+12015550001": "hello"})
         triggers = self._triggers()
-        self.env["sms.sms"]._process_queue()
+        # 19.0's queue commits its progress (ir.cron._commit_progress, a commit
+        # outside a cron run), which a test cursor refuses; 18.0 has no such call.
+        with patch.object(
+            self.registry["ir.cron"],
+            "_commit_progress",
+            create=True,
+            return_value=float("inf"),
+        ):
+            self.env["sms.sms"]._process_queue()
         self.assertEqual(sms.state, "outgoing")
         self.assertEqual(self.fake.received, [])
         self.assertTrue(self._triggers() - triggers)

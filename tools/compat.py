@@ -9,8 +9,11 @@ When 18.0 support ends, each name here becomes its 19.0 value and the module
 can go (see the README, "Odoo 20.0: what it will need").
 """
 
+import threading
+
 from odoo import models, release
 from odoo.fields import Command
+from odoo.modules import module as odoo_module
 from odoo.tools import config, sql
 
 SERIES = release.version_info[0]
@@ -38,6 +41,20 @@ def menu_action(menu):
     if "action" in menu:
         return menu["action"]
     return menu["action_model"] and f"{menu['action_model']},{menu['action_id']}"
+
+
+def is_testing():
+    """Whether this thread runs inside Odoo's tests, where commits are refused.
+
+    18.0 (and pytest-odoo on both series) marks the thread (``testing``); 19.0's
+    own test runner no longer does and sets ``odoo.modules.module.current_test``
+    instead, in the main thread that runs the tests. Threads a test starts
+    itself (concurrent dispatchers) are not testing: they commit, as cron
+    workers do."""
+    thread = threading.current_thread()
+    if getattr(thread, "testing", False):
+        return True
+    return bool(odoo_module.current_test) and thread is threading.main_thread()
 
 
 def sms_send_commit_options(commit):
