@@ -149,16 +149,6 @@ def unlink_users(groups, users):
     groups.write({GROUP_USERS: [Command.unlink(user.id) for user in users]})
 
 
-def user_group_values(groups):
-    """The values giving a new user exactly ``groups`` (and what they imply)."""
-    return {USER_GROUPS: [Command.set(groups.ids)]}
-
-
-def user_groups(user):
-    """The groups a user was given (not the implied ones)."""
-    return user[USER_GROUPS]
-
-
 def restrict_actions(actions, groups):
     """Show ``actions`` (``ir.actions.*`` records of any type) to ``groups``
     only."""
