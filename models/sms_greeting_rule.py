@@ -93,7 +93,7 @@ class SmsGreetingRule(models.Model):
             batch_done, batch_remaining = result
             done += batch_done
             remaining += batch_remaining
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     def _local_now(self):
         self.ensure_one()

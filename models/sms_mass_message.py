@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..tools import compat, schedule
 
 # Recipients rendered to estimate the segments of a text with placeholders.
 ESTIMATE_SAMPLE = 500
@@ -554,7 +554,7 @@ class SmsMassMessage(models.Model):
             result = (0, 0)
         done, left = result
         remaining = left + len(sending) - 1
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     def _lock(self):
         if not self:

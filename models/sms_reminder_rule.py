@@ -296,7 +296,7 @@ class SmsReminderRule(models.Model):
             rule_done, rule_remaining = result
             done += rule_done
             remaining += rule_remaining
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     @api.model
     def _batch_size(self):

@@ -286,7 +286,7 @@ class SmsScheduledMessage(models.Model):
         if due:
             due._send_occurrence()
         remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=len(due), remaining=remaining)
+        compat.notify_progress(self.env, done=len(due), remaining=remaining)
 
     def _lock(self):
         """The records of ``self`` no other worker holds, locked."""

@@ -108,7 +108,7 @@ class SmsSms(models.Model):
         if remaining:
             # A new run, with a fresh watchdog window, takes the rest at once.
             self._trigger_dispatch()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     @api.model
     def _dispatch_time_budget(self):

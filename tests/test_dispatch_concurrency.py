@@ -178,7 +178,7 @@ def test_killed_dispatcher_in_flight_unknown_rest_requeued_at_once(
     fake.force(delay=30)
     fake.force(delay=0)
     fake.force(delay=30)
-    config = odoo.tools.config.rcfile
+    config = compat.config_file()
     db = compat.config_db_name()
     process = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, config, db, str(gateway_id)]

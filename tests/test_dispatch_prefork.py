@@ -111,7 +111,7 @@ def test_prefork_server_killed_and_restarted_sends_each_text_once(
 ):
     _gateway_id, ids = texts
     server = PreforkServer(
-        odoo.tools.config.rcfile,
+        compat.config_file(),
         compat.config_db_name(),
         tmp_path / "odoo.log",
     )

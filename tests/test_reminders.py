@@ -378,13 +378,10 @@ class TestSessionReminders(ReminderCase):
                 *(self._event("2025-03-04 16:00:00", self.client) for _i in range(5))
             )
         progress = []
-        cron = type(self.env["ir.cron"])
         with patch.object(
-            cron,
-            "_notify_progress",
-            lambda _self, done, remaining, deactivate=False: progress.append(
-                (done, remaining)
-            ),
+            compat,
+            "notify_progress",
+            lambda _env, done, remaining: progress.append((done, remaining)),
         ):
             for _call in range(4):
                 self._run("2025-03-04 14:01:00")

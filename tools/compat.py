@@ -57,6 +57,28 @@ def is_testing():
     return bool(odoo_module.current_test) and thread is threading.main_thread()
 
 
+def notify_progress(env, done, remaining):
+    """Report a cron batch's progress; the cron runner calls again at once
+    while some remain. 18.0: ``ir.cron._notify_progress``. 19.0 deprecates it
+    for ``_commit_progress``, which commits, and outside a cron run (a direct
+    call, a test) commits only: there, as 18.0 does, nothing is reported. The
+    runner of 19.0 opens a progress record per call, so the count added is the
+    count of this batch."""
+    if SERIES < 19:
+        env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return
+    if env.context.get("ir_cron_progress_id"):
+        env["ir.cron"]._commit_progress(done, remaining=remaining)
+
+
+def config_file():
+    """The configuration file Odoo was started with (``config.rcfile`` on
+    18.0, deprecated on 19.0 for ``config["config"]``)."""
+    if SERIES < 19:
+        return config.rcfile
+    return config["config"]
+
+
 def sms_send_commit_options(commit):
     """Options of ``sms.sms.send()`` to commit after each batch: 18.0 has
     ``auto_commit``; 19.0 removed it (the dispatcher commits itself anyway,
