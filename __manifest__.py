@@ -1,7 +1,7 @@
 {
     "name": "Text Messaging",
     "summary": "Business texting: SMS gateways, reminders, history, consent, replies",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Marketing/SMS",
     "website": "https://github.com/text-messaging/text_messaging",
     "author": "text_messaging contributors",

@@ -1,5 +1,6 @@
 from . import ir_http
 from . import res_company
+from . import res_groups
 from . import res_config_settings
 from . import sms_consent
 from . import res_partner

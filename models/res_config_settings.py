@@ -1,5 +1,6 @@
 from odoo import fields, models
 
+from ..tools import compat
 from .res_partner import NUMBER_PRIORITY_PARAM
 
 
@@ -20,6 +21,15 @@ class ResConfigSettings(models.TransientModel):
         help="Which of a contact's numbers texts go to when both are set. The other "
         "one is used when the first is missing or not valid.",
     )
+
+    text_messaging_number_choice = fields.Boolean(
+        compute="_compute_text_messaging_number_choice",
+        help="Contacts have two numbers to choose from (18.0: mobile and phone; "
+        "19.0 has the phone only, and the setting is hidden).",
+    )
+
+    def _compute_text_messaging_number_choice(self):
+        self.text_messaging_number_choice = len(compat.PARTNER_NUMBER_FIELDS) > 1
 
     def set_values(self):
         params = self.env["ir.config_parameter"].sudo()

@@ -4,9 +4,12 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
+from ..tools import compat
 from .sms_consent import CONSENT_FIELDS
 
 NUMBER_PRIORITY_PARAM = "text_messaging.number_priority"
+# Partner fields by priority setting; on 19.0, which has no ``mobile``, only
+# ``phone`` is kept (tools/compat.py).
 NUMBER_PRIORITY_FIELDS = {
     "mobile": ("mobile", "phone"),
     "phone": ("phone", "mobile"),
@@ -120,7 +123,7 @@ class ResPartner(models.Model):
         "year.",
     )
 
-    @api.depends("mobile", "phone", "country_id", "company_id")
+    @api.depends(*compat.PARTNER_NUMBER_FIELDS, "country_id", "company_id")
     def _compute_text_number(self):
         fnames = self._text_number_fields()
         default_country = self.env.company.country_id
@@ -293,7 +296,8 @@ class ResPartner(models.Model):
             .sudo()
             .get_param(NUMBER_PRIORITY_PARAM, "mobile")
         )
-        return NUMBER_PRIORITY_FIELDS.get(priority, NUMBER_PRIORITY_FIELDS["mobile"])
+        fnames = NUMBER_PRIORITY_FIELDS.get(priority, NUMBER_PRIORITY_FIELDS["mobile"])
+        return tuple(fname for fname in fnames if fname in compat.PARTNER_NUMBER_FIELDS)
 
     @api.model
     def _text_number_check(self, number, country):
@@ -341,11 +345,17 @@ class ResPartner(models.Model):
     @api.model
     def _text_number_recompute(self):
         """Recompute the text number of every partner the number priority
-        setting can change: those with both a mobile and a phone."""
+        setting can change: those with both a mobile and a phone (none on 19.0,
+        which has no mobile)."""
+        if len(compat.PARTNER_NUMBER_FIELDS) < 2:
+            return
         partners = (
             self.sudo()
             .with_context(active_test=False)
-            .search([("mobile", "!=", False), ("phone", "!=", False)], order="id")
+            .search(
+                [(fname, "!=", False) for fname in compat.PARTNER_NUMBER_FIELDS],
+                order="id",
+            )
         )
         fnames = ["text_number", "text_number_validity"]
         for ids in split_every(RECOMPUTE_BATCH_SIZE, partners.ids):

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, frozendict, ormcache
 
 from ..gateways import PROVIDERS, GatewayError, get_gateway
+from ..tools import compat
 
 
 def _new_token():
@@ -127,16 +128,19 @@ class SmsGateway(models.Model):
     )
     sms_count = fields.Integer("Messages", compute="_compute_sms_count")
 
-    _sql_constraints = [
-        (
-            "positive_settings",
-            "CHECK(batch_size > 0 AND max_concurrency > 0 AND max_attempts > 0 "
-            "AND max_segments > 0 AND rate_limit >= 0 AND connect_timeout > 0 "
-            "AND read_timeout > 0)",
-            "Batch size, parallel requests, attempts, segments and time-outs must be "
-            "positive, and the rate limit cannot be negative.",
-        ),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            (
+                "positive_settings",
+                "CHECK(batch_size > 0 AND max_concurrency > 0 AND max_attempts > 0 "
+                "AND max_segments > 0 AND rate_limit >= 0 AND connect_timeout > 0 "
+                "AND read_timeout > 0)",
+                "Batch size, parallel requests, attempts, segments and time-outs "
+                "must be positive, and the rate limit cannot be negative.",
+            ),
+        ],
+    )
 
     def init(self):
         # One active default gateway per company, enforced by the database.

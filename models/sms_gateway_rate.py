@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..tools import compat
+
 
 class SmsGatewayRate(models.Model):
     """The rate-limit bucket of a gateway, shared by every Odoo process.
@@ -20,6 +22,9 @@ class SmsGatewayRate(models.Model):
     )
     tat = fields.Float("Next Token At", required=True, default=0.0)
 
-    _sql_constraints = [
-        ("gateway_unique", "UNIQUE(gateway_id)", "One rate bucket per gateway."),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            ("gateway_unique", "UNIQUE(gateway_id)", "One rate bucket per gateway."),
+        ],
+    )

@@ -3,7 +3,7 @@ import calendar
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..tools import compat, schedule
 
 
 class SmsGreetingRule(models.Model):
@@ -46,14 +46,17 @@ class SmsGreetingRule(models.Model):
         help="Empty: the company's default gateway.",
     )
 
-    _sql_constraints = [
-        ("company_unique", "UNIQUE(company_id)", "One greeting rule per company."),
-        (
-            "send_hour_range",
-            "CHECK(send_hour >= 0 AND send_hour < 24)",
-            "The hour must be between 00:00 and 23:59.",
-        ),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            ("company_unique", "UNIQUE(company_id)", "One greeting rule per company."),
+            (
+                "send_hour_range",
+                "CHECK(send_hour >= 0 AND send_hour < 24)",
+                "The hour must be between 00:00 and 23:59.",
+            ),
+        ],
+    )
 
     @api.depends("company_id")
     def _compute_tz(self):
@@ -90,7 +93,7 @@ class SmsGreetingRule(models.Model):
             batch_done, batch_remaining = result
             done += batch_done
             remaining += batch_remaining
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     def _local_now(self):
         self.ensure_one()

@@ -8,6 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..gateways.media import MediaError
+from ..tools import compat
 from ..tools.keywords import HELP, START, STOP, parse_keyword
 from ..tools.opt_out import parse_opt_out
 
@@ -72,13 +73,16 @@ class SmsInbound(models.Model):
     )
     media_note = fields.Text("Pictures Not Kept", readonly=True)
 
-    _sql_constraints = [
-        (
-            "provider_message_unique",
-            "unique(gateway_id, provider_message_id)",
-            "This inbound message was already received.",
-        ),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            (
+                "provider_message_unique",
+                "unique(gateway_id, provider_message_id)",
+                "This inbound message was already received.",
+            ),
+        ],
+    )
 
     @api.depends("partner_id")
     def _compute_state(self):

@@ -6,10 +6,9 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..tools import compat, schedule
 
 # Recipients rendered to estimate the segments of a text with placeholders.
 ESTIMATE_SAMPLE = 500
@@ -17,6 +16,13 @@ ESTIMATE_SAMPLE = 500
 SENT_STATES = ("pending", "sent")
 FAILED_STATES = ("error", "unknown")
 QUEUE_STATES = ("outgoing", "process")
+
+
+def _domain_and(domains):
+    """The conjunction of ``domains`` (lists): the terms of a domain are ANDed,
+    so the lists are joined. Odoo's helpers differ between the series
+    (``odoo.osv.expression`` on 18.0, deprecated for ``Domain`` on 19.0)."""
+    return [term for domain in domains for term in domain]
 
 
 class SmsMassMessage(models.Model):
@@ -289,7 +295,7 @@ class SmsMassMessage(models.Model):
             domain.append(("invoice_ids", "any", self._open_invoice_domain()))
         if self.event_date_from or self.event_date_to:
             domain.append(("meeting_ids", "any", self._event_domain()))
-        return expression.AND([domain, self._custom_domain()])
+        return _domain_and([domain, self._custom_domain()])
 
     def _custom_domain(self):
         try:
@@ -348,17 +354,17 @@ class SmsMassMessage(models.Model):
                 counts["sms_number_missing"] += count
             elif validity != "valid":
                 counts["sms_number_format"] += count
-        valid = expression.AND([domain, [("text_number_validity", "=", "valid")]])
+        valid = _domain_and([domain, [("text_number_validity", "=", "valid")]])
         counts["sms_blacklist"] = partners.search_count(
-            expression.AND([valid, [("text_opted_out", "=", True)]])
+            _domain_and([valid, [("text_opted_out", "=", True)]])
         )
-        eligible = expression.AND([valid, [("text_opted_out", "=", False)]])
+        eligible = _domain_and([valid, [("text_opted_out", "=", False)]])
         consent_field = self._consent_field()
         if consent_field:
             counts["tm_no_consent"] = partners.search_count(
-                expression.AND([eligible, [(consent_field, "=", False)]])
+                _domain_and([eligible, [(consent_field, "=", False)]])
             )
-            eligible = expression.AND([eligible, [(consent_field, "=", True)]])
+            eligible = _domain_and([eligible, [(consent_field, "=", True)]])
         query = partners._search(eligible)
         number = SQL.identifier(partners._table, "text_number")
         [(rows, distinct)] = self.env.execute_query(
@@ -407,7 +413,7 @@ class SmsMassMessage(models.Model):
         return result
 
     def _sendable_domain(self):
-        domain = expression.AND(
+        domain = _domain_and(
             [
                 self._recipient_domain(),
                 [
@@ -418,7 +424,7 @@ class SmsMassMessage(models.Model):
         )
         consent_field = self._consent_field()
         if consent_field:
-            domain = expression.AND([domain, [(consent_field, "=", True)]])
+            domain = _domain_and([domain, [(consent_field, "=", True)]])
         return domain
 
     def _texts_for(self, partners):
@@ -442,9 +448,7 @@ class SmsMassMessage(models.Model):
         if self.state != "sending":
             return 0
         return self._partner_model().search_count(
-            expression.AND(
-                [self._recipient_domain(), [("id", ">", self.last_partner_id)]]
-            )
+            _domain_and([self._recipient_domain(), [("id", ">", self.last_partner_id)]])
         )
 
     # ------------------------------------------------------------ actions --
@@ -573,7 +577,7 @@ class SmsMassMessage(models.Model):
             result = (0, 0)
         done, left = result
         remaining = left + len(sending) - 1
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     def _lock(self):
         if not self:
@@ -603,7 +607,7 @@ class SmsMassMessage(models.Model):
         self.ensure_one()
         batch_size = self._batch_size()
         partners = self._partner_model().search(
-            expression.AND(
+            _domain_and(
                 [self._recipient_domain(), [("id", ">", self.last_partner_id)]]
             ),
             order="id",

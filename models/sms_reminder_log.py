@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
-from odoo.tools.sql import create_unique_index
+
+from ..tools import compat
 
 # Columns of a log row as the engine inserts them, with their SQL types.
 LOG_COLUMNS = {
@@ -66,7 +67,7 @@ class SmsReminderLog(models.Model):
     def init(self):
         # The recipient may be empty ("nobody to remind"): COALESCE keeps such
         # rows unique too (NULLs are distinct in a plain unique index).
-        create_unique_index(
+        compat.create_unique_index(
             self.env.cr,
             "sms_reminder_log_unique_key",
             self._table,

@@ -10,6 +10,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL, ormcache
 from odoo.tools.misc import babel_locale_parse
 
+from ..tools import compat
+
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE_PARAM = "text_messaging.reminder.batch_size"
@@ -149,14 +151,21 @@ class SmsReminderRule(models.Model):
     )
     log_count = fields.Integer("Reminders", compute="_compute_log_count")
 
-    _sql_constraints = [
-        ("offset_positive", "CHECK(offset_hours >= 0)", "Hours cannot be negative."),
-        (
-            "repeat_positive",
-            "CHECK(repeat_interval_days > 0 AND repeat_max > 0)",
-            "Repeats need at least one day between reminders and one reminder.",
-        ),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            (
+                "offset_positive",
+                "CHECK(offset_hours >= 0)",
+                "Hours cannot be negative.",
+            ),
+            (
+                "repeat_positive",
+                "CHECK(repeat_interval_days > 0 AND repeat_max > 0)",
+                "Repeats need at least one day between reminders and one reminder.",
+            ),
+        ],
+    )
 
     @api.depends("kind")
     def _compute_res_model(self):
@@ -287,7 +296,7 @@ class SmsReminderRule(models.Model):
             rule_done, rule_remaining = result
             done += rule_done
             remaining += rule_remaining
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     @api.model
     def _batch_size(self):

@@ -6,7 +6,7 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..tools import schedule
+from ..tools import compat, schedule
 
 # Occurrences skipped at most when catching up after a long stop.
 MAX_CATCH_UP = 100000
@@ -118,9 +118,12 @@ class SmsScheduledMessage(models.Model):
     last_sent = fields.Datetime(readonly=True, copy=False)
     sms_count = fields.Integer("Texts Sent", compute="_compute_sms_count")
 
-    _sql_constraints = [
-        ("positive_interval", "CHECK(interval > 0)", "Repeat every 1 or more."),
-    ]
+    compat.sql_constraints(
+        locals(),
+        [
+            ("positive_interval", "CHECK(interval > 0)", "Repeat every 1 or more."),
+        ],
+    )
 
     @api.depends("template_id")
     def _compute_body(self):
@@ -288,7 +291,7 @@ class SmsScheduledMessage(models.Model):
         if due:
             due._send_occurrence()
         remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=len(due), remaining=remaining)
+        compat.notify_progress(self.env, done=len(due), remaining=remaining)
 
     def _lock(self):
         """The records of ``self`` no other worker holds, locked."""

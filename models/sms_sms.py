@@ -408,33 +408,24 @@ class SmsSms(models.Model):
 
     # ------------------------------------------------------------ routing --
 
-    def send(
-        self,
-        unlink_failed=False,
-        unlink_sent=True,
-        auto_commit=False,
-        raise_exception=False,
-    ):
+    def send(self, *args, **kwargs):
         """Odoo's "send now": rows of our gateways go out now, in the caller's
         transaction (see ``_send``). As in stock Odoo, where only SMS
         administrators can read them, sending rows means being able to write them.
+        (Arguments as Odoo's: 18.0 has ``auto_commit``, 19.0 not.)
         """
         if not self.env.context.get("text_messaging_dispatch"):
             self.check_access("write")
-        return super().send(
-            unlink_failed=unlink_failed,
-            unlink_sent=unlink_sent,
-            auto_commit=auto_commit,
-            raise_exception=raise_exception,
-        )
+        return super().send(*args, **kwargs)
 
     @api.model
-    def _process_queue(self, ids=None):
+    def _process_queue(self, *args, **kwargs):
         """Odoo's hourly queue: rows of our gateways are the dispatcher's, which
-        claims and commits them so that a crash never sends one twice."""
+        claims and commits them so that a crash never sends one twice.
+        (18.0 takes ``ids``, 19.0 nothing.)"""
         return super(
             SmsSms, self.with_context(text_messaging_queue=True)
-        )._process_queue(ids=ids)
+        )._process_queue(*args, **kwargs)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Send rows of companies with a gateway through it, the rest via IAP.

@@ -13,6 +13,7 @@ from odoo.tools import SQL, LazyTranslate, config, split_every
 
 from ..gateways import PROVIDERS, OutgoingMessage, get_gateway
 from ..gateways.ratelimit import gcra_reserve
+from ..tools import compat
 from .sms_sms import (
     BASE_BACKOFF,
     EXPLANATIONS,
@@ -96,8 +97,8 @@ class SmsSms(models.Model):
             ).send(
                 unlink_failed=False,
                 unlink_sent=True,
-                auto_commit=self._can_commit(),
                 raise_exception=False,
+                **compat.sms_send_commit_options(self._can_commit()),
             )
             left = self.search_count([("id", "in", batch.ids), *domain])
             if left == len(batch):
@@ -107,7 +108,7 @@ class SmsSms(models.Model):
         if remaining:
             # A new run, with a fresh watchdog window, takes the rest at once.
             self._trigger_dispatch()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        compat.notify_progress(self.env, done=done, remaining=remaining)
 
     @api.model
     def _dispatch_time_budget(self):
@@ -149,7 +150,7 @@ class SmsSms(models.Model):
 
     @api.model
     def _can_commit(self):
-        return not getattr(threading.current_thread(), "testing", False)
+        return not compat.is_testing()
 
     def _commit_if_allowed(self, force=False):
         # Dispatcher boundary (cron only): the claim, the in-flight marks and

@@ -1,9 +1,14 @@
 """Shared helpers for the development scripts (start.py, test.py).
 
-Everything a script needs to run Odoo 18 with this addon: find (or install) Odoo,
-make sure PostgreSQL answers, expose the checkout as ``text_messaging`` in a generated
-addons folder, and write an Odoo configuration file. Standard library only, so it runs
-before any dependency is installed.
+Everything a script needs to run Odoo 18.0 or 19.0 with this addon: find (or
+install) Odoo, make sure PostgreSQL answers, expose the checkout as
+``text_messaging`` in a generated addons folder, and write an Odoo configuration
+file. Standard library only, so it runs before any dependency is installed.
+
+Series: 18.0 runs in the Python running the script (``python3``); 19.0 in its own
+virtual environment, ``ODOO19_PYTHON`` or ``~/.cache/text_messaging/venv-19.0``,
+which ``find_series("19.0", allow_install=True)`` creates from ``ODOO19_SRC`` or a
+clone of the official 19.0 source.
 """
 
 import getpass
@@ -27,7 +32,9 @@ ADDONS_DIR = (
 )
 ADDON_LINK = ADDONS_DIR / ADDON
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
-ODOO_BRANCH = "18.0"
+SERIES = ("18.0", "19.0")
+# Series -> (environment variable naming its source tree, naming its python).
+SERIES_ENV = {"18.0": ("ODOO_SRC", None), "19.0": ("ODOO19_SRC", "ODOO19_PYTHON")}
 # Building Odoo 18's pinned requirements needs setuptools<80 (pkg_resources).
 BUILD_CONSTRAINT = "setuptools<80\n"
 
@@ -46,8 +53,9 @@ def run(cmd, **kwargs):
     return subprocess.run(cmd, check=False, **kwargs)
 
 
-def pip_install(*args, quiet=True):
-    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
+def pip_install(*args, quiet=True, python=None):
+    cmd = [python or sys.executable, "-m", "pip", "install"]
+    cmd.append("--disable-pip-version-check")
     if quiet:
         cmd.append("-q")
     env = dict(os.environ)
@@ -58,26 +66,42 @@ def pip_install(*args, quiet=True):
     return run(cmd + list(args), env=env).returncode == 0
 
 
-def install_python_requirements(*files):
+def install_python_requirements(*files, python=None):
     """Install the addon's (and optionally the tests') Python dependencies."""
     args = []
     for name in files:
         args += ["-r", str(ROOT / name)]
-    if not pip_install(*args):
+    if not pip_install(*args, python=python):
         say("warning: pip could not install " + ", ".join(files) + "; continuing")
 
 
 # ---------------------------------------------------------------- Odoo ----
 
 
-def probe_odoo():
-    """Return (major version, package dir) of the importable Odoo, or None."""
+def series_python(series):
+    """The Python that runs ``series``: 18.0 the one running this script, 19.0
+    ``ODOO19_PYTHON`` or the default virtual environment."""
+    variable = SERIES_ENV[series][1]
+    if not variable:
+        return Path(sys.executable)
+    if os.environ.get(variable):
+        return Path(os.environ[variable]).expanduser()
+    return _CACHE / ADDON / f"venv-{series}" / "bin" / "python"
+
+
+def probe_odoo(python=None):
+    """Return (major version, package dir) of the Odoo ``python`` imports, or
+    None. ``odoo.__path__``: on 19.0 ``odoo`` is a namespace package, whose
+    ``__file__`` is None."""
     code = (
         "import odoo, odoo.release as r; "
         "print(r.version_info[0]); print(odoo.__path__[0])"
     )
+    python = python or sys.executable
+    if not Path(python).exists():
+        return None
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        [str(python), "-c", code], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         return None
@@ -100,72 +124,133 @@ def odoo_requirements(text):
     return "\n".join(wanted) + "\n"
 
 
-def install_build_tools():
+def install_build_tools(python=None):
     """What ``pip install --no-build-isolation`` needs and a fresh venv lacks."""
-    if not pip_install("wheel", BUILD_CONSTRAINT.strip()):
+    if not pip_install("wheel", BUILD_CONSTRAINT.strip(), python=python):
         raise SetupError("pip could not install wheel and setuptools<80.")
 
 
-def install_odoo_source(src):
-    """pip-install an Odoo 18 source tree (its requirements, then Odoo itself)."""
+def install_odoo_source(src, python=None):
+    """pip-install an Odoo source tree (its requirements, then Odoo itself)."""
     src = Path(src).expanduser().resolve()
     if not (src / "odoo" / "release.py").is_file():
         raise SetupError(f"{src} is not an Odoo source tree (no odoo/release.py).")
-    install_build_tools()
+    install_build_tools(python)
     requirements = src / "requirements.txt"
     if requirements.is_file():
         STATE.mkdir(exist_ok=True)
         filtered = STATE / "odoo-requirements.txt"
         filtered.write_text(odoo_requirements(requirements.read_text()))
-        if not pip_install("-r", str(filtered), quiet=False):
+        if not pip_install("-r", str(filtered), quiet=False, python=python):
             raise SetupError(f"pip could not install Odoo's requirements from {src}.")
-    if not pip_install("--no-deps", "--no-build-isolation", "-e", str(src)):
+    editable = ("--no-deps", "--no-build-isolation", "-e", str(src))
+    if not pip_install(*editable, python=python):
         raise SetupError(f"pip could not install Odoo from {src}.")
 
 
-def find_odoo(allow_install=False):
-    """Return the Odoo package dir, installing Odoo 18 first if allowed.
+def _odoo_source(series):
+    """The source tree to install ``series`` from: the one its environment
+    variable names (ODOO_SRC, ODOO19_SRC), else a clone of the official branch
+    in ~/.cache (made here when missing)."""
+    src = os.environ.get(SERIES_ENV[series][0])
+    if src:
+        return Path(src)
+    src = _CACHE / ADDON / f"odoo-{series}"
+    if (src / "odoo" / "release.py").is_file():
+        return src
+    if not shutil.which("git"):
+        raise SetupError(
+            f"Odoo {series} is not installed and git is missing: install git, "
+            f"or set {SERIES_ENV[series][0]} to an Odoo {series} source tree."
+        )
+    say(f"Odoo {series} not found: cloning the official {series} source.")
+    clone = run(
+        ["git", "clone", "--depth", "1", "--branch", series, ODOO_GIT_URL, str(src)]
+    )
+    if clone.returncode != 0:
+        raise SetupError(
+            f"Cloning Odoo failed. Set {SERIES_ENV[series][0]} to an Odoo {series} "
+            "source tree."
+        )
+    return src
 
-    Order: an Odoo already importable by this python; the source tree named by
-    ODOO_SRC; the official Odoo 18.0 source, cloned into ~/.cache (only with
-    allow_install).
+
+def _create_venv(python):
+    """A virtual environment whose interpreter is ``python`` (.../bin/python)."""
+    venv = python.parent.parent
+    say(f"creating the virtual environment {venv}")
+    if run([sys.executable, "-m", "venv", str(venv)]).returncode != 0:
+        raise SetupError(
+            f"Could not create the virtual environment {venv}: install the venv "
+            "module (e.g. `apt-get install python3-venv`), or set ODOO19_PYTHON."
+        )
+
+
+def find_odoo(allow_install=False):
+    """The Odoo 18.0 package dir, importable by this python (the benchmarks'
+    series); see ``find_series``."""
+    return find_series("18.0", allow_install=allow_install)[1]
+
+
+def find_series(series, allow_install=False):
+    """Return (python, Odoo package dir) for ``series``, installing it first if
+    allowed.
+
+    Order: an Odoo of the series already importable by the series' python
+    (``series_python``); else, with allow_install, the source tree named by
+    ODOO_SRC (18.0) or ODOO19_SRC (19.0), or the official source cloned into
+    ~/.cache, installed with pip (19.0 into its own virtual environment, made
+    when missing).
     """
-    found = probe_odoo()
+    python = series_python(series)
+    found = probe_odoo(python)
     if not found and allow_install:
-        src = os.environ.get("ODOO_SRC")
-        if not src:
-            src = Path.home() / ".cache" / ADDON / "odoo-18.0"
-            if not (src / "odoo" / "release.py").is_file():
-                if not shutil.which("git"):
-                    raise SetupError(
-                        "Odoo 18 is not installed and git is missing: install git, "
-                        "or set ODOO_SRC to an Odoo 18.0 source tree."
-                    )
-                say(f"Odoo 18 not found: cloning the official {ODOO_BRANCH} source.")
-                clone = run(
-                    ["git", "clone", "--depth", "1", "--branch", ODOO_BRANCH]
-                    + [ODOO_GIT_URL, str(src)]
-                )
-                if clone.returncode != 0:
-                    raise SetupError(
-                        "Cloning Odoo failed. Set ODOO_SRC to an Odoo 18.0 source tree."
-                    )
-        say(f"installing Odoo from {src}")
-        install_odoo_source(src)
-        found = probe_odoo()
+        src = _odoo_source(series)
+        if not python.exists():
+            _create_venv(python)
+        say(f"installing Odoo {series} from {src}")
+        install_odoo_source(src, python=str(python))
+        found = probe_odoo(python)
+    major = int(series.split(".")[0])
     if not found:
+        variable = SERIES_ENV[series][0]
         raise SetupError(
-            f"Odoo 18 is not importable by {sys.executable}.\n"
-            "  Fix: run `python3 scripts/start.py` once (it installs Odoo 18 from the "
-            "source tree named by ODOO_SRC, or from the official 18.0 source), or "
-            "`pip install -e <odoo-18.0-source>` yourself."
+            f"Odoo {series} is not importable by {python}.\n"
+            f"  Fix: run `TM_SERIES={series} python3 scripts/start.py` once (it "
+            f"installs Odoo {series} from the source tree named by {variable}, or "
+            f"from the official {series} source), or `pip install -e "
+            f"<odoo-{series}-source>` with that Python yourself."
         )
-    major, package_dir = found
-    if major != 18:
+    found_major, package_dir = found
+    if found_major != major:
         raise SetupError(
-            f"Odoo {major} is importable ({package_dir}), but this addon needs 18.0."
+            f"Odoo {found_major} is importable by {python} ({package_dir}), but "
+            f"series {series} needs Odoo {major}."
         )
-    return package_dir
+    return python, package_dir
+
+
+def series_available(series):
+    """True when ``series`` runs here without installing anything."""
+    found = probe_odoo(series_python(series))
+    return bool(found) and found[0] == int(series.split(".")[0])
+
+
+def selected_series(value):
+    """The series TM_SERIES (or --series) asks for: ``18.0``, ``19.0``, or
+    ``all`` (default): every series found, 18.0 always (installed if needed).
+    Returns (series list, explicit)."""
+    value = (value or "all").strip()
+    if value == "all":
+        return [s for s in SERIES if s == "18.0" or series_available(s)], False
+    wanted = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in SERIES]
+    if unknown:
+        raise SetupError(
+            f"Unknown series {', '.join(unknown)}: choose among "
+            f"{', '.join(SERIES)} or all."
+        )
+    return wanted, True
 
 
 def odoo_addons_paths(package_dir):
@@ -318,5 +403,13 @@ def write_config(name, package_dir, **options):
     return path
 
 
-def odoo_command(config, *args):
-    return [sys.executable, "-m", "odoo", "-c", str(config), *args]
+def demo_args(series, demo):
+    """Odoo's command-line options to install with or without demo data: 18.0
+    loads it unless told not to; 19.0 only with ``--with-demo``."""
+    if not demo:
+        return ["--without-demo=all"]
+    return [] if series == "18.0" else ["--with-demo"]
+
+
+def odoo_command(config, *args, python=None):
+    return [str(python or sys.executable), "-m", "odoo", "-c", str(config), *args]

@@ -39,7 +39,7 @@ class TextMessagingCase(TransactionCase):
         cls.partner = cls.env["res.partner"].create(
             {
                 "name": "Ada Client",
-                "mobile": "(201) 555-0001",
+                "phone": "(201) 555-0001",
                 "country_id": cls.env.ref("base.us").id,
             }
         )

@@ -16,7 +16,7 @@ class TestConsentLedger(TextMessagingCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.twilio = cls._gateway("twilio", is_default=True)
-        cls.partner.mobile = NUMBER
+        cls.partner.phone = NUMBER
         cls.user = new_test_user(
             cls.env,
             login="tm_consent_user",
@@ -69,13 +69,13 @@ class TestConsentLedger(TextMessagingCase):
         imported = (
             self.env["res.partner"]
             .with_context(import_file=True)
-            .create({"name": "Imported", "mobile": "+12015550133"})
+            .create({"name": "Imported", "phone": "+12015550133"})
         )
         imported.with_context(import_file=True).text_reminders_allowed = True
         created = self.env["res.partner"].create(
             {
                 "name": "Web form client",
-                "mobile": "+12015550134",
+                "phone": "+12015550134",
                 "text_reminders_allowed": True,
                 "text_reminders_source": "web_form",
             }
@@ -141,7 +141,7 @@ class TestOptOutReplies(TextMessagingCase, HttpCase):
         )
         cls.partner.write(
             {
-                "mobile": NUMBER,
+                "phone": NUMBER,
                 "text_reminders_allowed": True,
                 "text_marketing_allowed": True,
             }

@@ -17,11 +17,11 @@ class TestCustomMessage(TextMessagingCase):
         cls.twilio = cls._gateway("twilio", is_default=True)
         partners = cls.env["res.partner"].create(
             [
-                {"name": "Bob Second", "mobile": "+1 201 555 0002"},
-                {"name": "Olga Optout", "mobile": "201-555-0009"},
+                {"name": "Bob Second", "phone": "+1 201 555 0002"},
+                {"name": "Olga Optout", "phone": "201-555-0009"},
                 {"name": "Mia Missing"},
-                {"name": "Ivan Invalid", "mobile": "12345"},
-                {"name": "Dora Duplicate", "mobile": "+12015550001"},
+                {"name": "Ivan Invalid", "phone": "12345"},
+                {"name": "Dora Duplicate", "phone": "+12015550001"},
             ]
         )
         cls.bob, cls.optout, cls.missing, cls.invalid, cls.duplicate = partners

@@ -20,6 +20,7 @@ import pytest
 import odoo
 from odoo.modules.registry import Registry
 
+from ..tools import compat
 from .fake_provider import DEFAULT_SENDERS, FakeProvider
 
 KILL_SCRIPT = """
@@ -38,7 +39,7 @@ with Registry(db).cursor() as cr:
 
 @pytest.fixture
 def registry():
-    return Registry(odoo.tools.config["db_name"])
+    return Registry(compat.config_db_name())
 
 
 @contextmanager
@@ -177,8 +178,8 @@ def test_killed_dispatcher_in_flight_unknown_rest_requeued_at_once(
     fake.force(delay=30)
     fake.force(delay=0)
     fake.force(delay=30)
-    config = odoo.tools.config.rcfile
-    db = odoo.tools.config["db_name"]
+    config = compat.config_file()
+    db = compat.config_db_name()
     process = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, config, db, str(gateway_id)]
         + [str(sms_id) for sms_id in ids],

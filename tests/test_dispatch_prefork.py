@@ -17,6 +17,7 @@ import pytest
 import odoo
 from odoo.modules.registry import Registry
 
+from ..tools import compat
 from .fake_provider import DEFAULT_SENDERS, FakeProvider
 from .prefork import PreforkServer, audit, wait_until
 
@@ -32,7 +33,7 @@ def env_of(registry):
 
 @pytest.fixture
 def registry():
-    return Registry(odoo.tools.config["db_name"])
+    return Registry(compat.config_db_name())
 
 
 @pytest.fixture
@@ -110,8 +111,8 @@ def test_prefork_server_killed_and_restarted_sends_each_text_once(
 ):
     _gateway_id, ids = texts
     server = PreforkServer(
-        odoo.tools.config.rcfile,
-        odoo.tools.config["db_name"],
+        compat.config_file(),
+        compat.config_db_name(),
         tmp_path / "odoo.log",
     )
     try:

@@ -4,6 +4,7 @@ from lxml import etree
 
 from odoo.tests import new_test_user, tagged
 
+from ..tools import compat
 from .common import TextMessagingCase
 
 
@@ -36,7 +37,7 @@ class TestFirstHour(TextMessagingCase):
         menus = self.env["ir.ui.menu"].with_user(self.texter).load_menus(False)
         history = self.env.ref("text_messaging.sms_sms_action_history")
         self.assertEqual(
-            menus[root.id]["action"],
+            compat.menu_action(menus[root.id]),
             f"ir.actions.act_window,{history.id}",
             "a texting user lands on the History, not on a pop-up",
         )

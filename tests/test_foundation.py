@@ -1,5 +1,7 @@
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
+from ..tools import compat
+
 
 class TestFoundation(TransactionCase):
     @classmethod
@@ -64,6 +66,6 @@ class TestWebClient(HttpCase):
         self.assertEqual(login.status_code, 200)
         self.assertIn("login", login.text)
         self.authenticate("admin", "admin")
-        menus = self.url_open("/web/webclient/load_menus/test").json()
+        menus = self.url_open(compat.LOAD_MENUS_URL).json()
         names = {menu["name"] for menu in menus.values() if isinstance(menu, dict)}
         self.assertIn("Text Messaging", names)

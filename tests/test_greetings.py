@@ -21,7 +21,7 @@ class TestGreetings(TextMessagingCase):
         cls.june = Partner.create(
             {
                 "name": "June Birthday",
-                "mobile": "+12015550002",
+                "phone": "+12015550002",
                 "text_birthdate": date(1990, 6, 15),
                 "text_reminders_allowed": True,
             }
@@ -29,14 +29,14 @@ class TestGreetings(TextMessagingCase):
         cls.no_permission = Partner.create(
             {
                 "name": "No Permission",
-                "mobile": "+12015550003",
+                "phone": "+12015550003",
                 "text_birthdate": date(1985, 6, 15),
             }
         )
         cls.other_day = Partner.create(
             {
                 "name": "Other Day",
-                "mobile": "+12015550004",
+                "phone": "+12015550004",
                 "text_birthdate": date(1990, 6, 16),
                 "text_reminders_allowed": True,
             }
@@ -44,7 +44,7 @@ class TestGreetings(TextMessagingCase):
         cls.leap = Partner.create(
             {
                 "name": "Leap Day",
-                "mobile": "+12015550005",
+                "phone": "+12015550005",
                 "text_birthdate": date(2000, 2, 29),
                 "text_reminders_allowed": True,
             }
@@ -52,7 +52,7 @@ class TestGreetings(TextMessagingCase):
         cls.opted_out = Partner.create(
             {
                 "name": "Opted Out",
-                "mobile": "+12015550009",
+                "phone": "+12015550009",
                 "text_birthdate": date(1970, 6, 15),
                 "text_reminders_allowed": True,
             }

@@ -17,7 +17,7 @@ class TestInbound(TextMessagingCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.twilio = cls._gateway("twilio", is_default=True)
-        cls.partner.mobile = "+1 201-555-0101"
+        cls.partner.phone = "+1 201-555-0101"
 
     def _inbound(self, number, body, provider_id=None):
         return self.env["sms.inbound"]._receive(

@@ -23,27 +23,27 @@ class TestMassMessage(TextMessagingCase):
         tags = [Command.set(cls.small_tag.ids)]
         cls.small = cls.env["res.partner"].create(
             [
-                {"name": "S ok", "mobile": "+12015558001", "category_id": tags},
+                {"name": "S ok", "phone": "+12015558001", "category_id": tags},
                 {
                     "name": "S consent",
-                    "mobile": "+12015558002",
+                    "phone": "+12015558002",
                     "category_id": tags,
                     "text_reminders_allowed": True,
                 },
-                {"name": "S opted out", "mobile": "+12015559001", "category_id": tags},
+                {"name": "S opted out", "phone": "+12015559001", "category_id": tags},
                 {
                     "name": "S opted out, consent",
-                    "mobile": "+12015559002",
+                    "phone": "+12015559002",
                     "category_id": tags,
                     "text_reminders_allowed": True,
                 },
                 {"name": "S missing", "category_id": tags},
                 {"name": "S missing 2", "category_id": tags},
-                {"name": "S invalid", "mobile": "12", "category_id": tags},
-                {"name": "S twice", "mobile": "+12015558001", "category_id": tags},
+                {"name": "S invalid", "phone": "12", "category_id": tags},
+                {"name": "S twice", "phone": "+12015558001", "category_id": tags},
                 {
                     "name": "S twice, consent",
-                    "mobile": "+12015558002",
+                    "phone": "+12015558002",
                     "category_id": tags,
                     "text_reminders_allowed": True,
                 },
@@ -139,14 +139,14 @@ class TestMassMessage(TextMessagingCase):
         tags = [Command.set(self.tag.ids)]
         self.env["res.partner"].create(
             [
-                {"name": f"Client {number}", "mobile": number, "category_id": tags}
+                {"name": f"Client {number}", "phone": number, "category_id": tags}
                 for number in numbers
             ]
             + [
                 # The same numbers again, far apart in id order (other batches).
-                {"name": "Twin A", "mobile": numbers[0], "category_id": tags},
-                {"name": "Twin B", "mobile": numbers[-1], "category_id": tags},
-                {"name": "Opted out", "mobile": "+12015559001", "category_id": tags},
+                {"name": "Twin A", "phone": numbers[0], "category_id": tags},
+                {"name": "Twin B", "phone": numbers[-1], "category_id": tags},
+                {"name": "Opted out", "phone": "+12015559001", "category_id": tags},
                 {"name": "No number", "category_id": tags},
             ]
         )
@@ -213,12 +213,12 @@ class TestMassMessage(TextMessagingCase):
             [
                 {
                     "name": "Lea Liege",
-                    "mobile": "+32 470 12 34 56",
+                    "phone": "+32 470 12 34 56",
                     "city": "Liège",
                     "country_id": belgium.id,
                 },
-                {"name": "Ian Invoiced", "mobile": "+12015557001"},
-                {"name": "Ava Attendee", "mobile": "+12015557002"},
+                {"name": "Ian Invoiced", "phone": "+12015557001"},
+                {"name": "Ava Attendee", "phone": "+12015557002"},
             ]
         )
         form = self._mass()

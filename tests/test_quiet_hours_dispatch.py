@@ -79,7 +79,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
 
     def test_the_contacts_time_zone_wins(self):
         self.company.text_quiet_hours = False
-        self.partner.write({"mobile": LA, "tz": "Asia/Tokyo"})
+        self.partner.write({"phone": LA, "tz": "Asia/Tokyo"})
         greeting = self._row(LA, "greeting")
         greeting.partner_id = self.partner
         # 12:00 UTC: 4:00 in Los Angeles but 21:00 in Tokyo, where she lives.
@@ -97,7 +97,7 @@ class TestProviderOptOut(TextMessagingCase):
         cls.twilio = cls._gateway("twilio", is_default=True)
         cls.partner.write(
             {
-                "mobile": "+12015550101",
+                "phone": "+12015550101",
                 "text_reminders_allowed": True,
                 "text_marketing_allowed": True,
             }

@@ -12,6 +12,7 @@ from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import Form, new_test_user, tagged
 
+from ..tools import compat
 from .common import TextMessagingCase
 
 # Valid US numbers (phonenumbers), E.164.
@@ -64,7 +65,7 @@ class ReminderCase(TextMessagingCase):
         )
         cls.practitioner.partner_id.write(
             {
-                "mobile": PRACTITIONER,
+                "phone": PRACTITIONER,
                 "country_id": cls.env.ref("base.us").id,
                 "text_reminders_allowed": True,
                 "tz": "America/Chicago",
@@ -77,7 +78,7 @@ class ReminderCase(TextMessagingCase):
         return cls.env["res.partner"].create(
             {
                 "name": name,
-                "mobile": number,
+                "phone": number,
                 "tz": tz,
                 "lang": "en_US",
                 "text_reminders_allowed": allowed,
@@ -377,13 +378,10 @@ class TestSessionReminders(ReminderCase):
                 *(self._event("2025-03-04 16:00:00", self.client) for _i in range(5))
             )
         progress = []
-        cron = type(self.env["ir.cron"])
         with patch.object(
-            cron,
-            "_notify_progress",
-            lambda _self, done, remaining, deactivate=False: progress.append(
-                (done, remaining)
-            ),
+            compat,
+            "notify_progress",
+            lambda _env, done, remaining: progress.append((done, remaining)),
         ):
             for _call in range(4):
                 self._run("2025-03-04 14:01:00")
@@ -610,7 +608,7 @@ class TestTaskReminders(ReminderCase):
 
 @pytest.fixture
 def registry():
-    return Registry(odoo.tools.config["db_name"])
+    return Registry(compat.config_db_name())
 
 
 @contextmanager
@@ -650,7 +648,7 @@ def committed_sessions(registry):
             [
                 {
                     "name": f"Concurrent client {index}",
-                    "mobile": f"+1201555{index + 2000:04d}",
+                    "phone": f"+1201555{index + 2000:04d}",
                     "text_reminders_allowed": True,
                 }
                 for index in range(30)

@@ -15,7 +15,7 @@ class TestScheduledMessage(TextMessagingCase):
         super().setUpClass()
         cls.twilio = cls._gateway("twilio", is_default=True)
         cls.bob = cls.env["res.partner"].create(
-            {"name": "Bob Second", "mobile": "+1 201 555 0002"}
+            {"name": "Bob Second", "phone": "+1 201 555 0002"}
         )
         cls.Scheduled = cls.env["sms.scheduled.message"]
 

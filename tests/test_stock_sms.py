@@ -7,6 +7,7 @@ dispatcher sends it. Companies that stay on Odoo IAP pay no query for us.
 """
 
 import threading
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -78,9 +79,7 @@ class TestStockSms(TextMessagingCase):
         self.assertEqual(self._notification_of(messages).notification_status, "pending")
 
     def test_composer_mass_queue_goes_to_the_dispatcher(self):
-        other = self.env["res.partner"].create(
-            {"name": "Bob", "mobile": "+12015550002"}
-        )
+        other = self.env["res.partner"].create({"name": "Bob", "phone": "+12015550002"})
         partners = self.partner | other
         triggers = self._triggers()
         composer = (
@@ -119,7 +118,7 @@ class TestStockSms(TextMessagingCase):
 
     def test_invalid_number_gets_odoo_notification_state(self):
         self.fake.errors["+12015550009"] = 21211
-        self.partner.mobile = "+12015550009"
+        self.partner.phone = "+12015550009"
         message = self.partner._message_sms("Hello")
         sms = self._sms_of(message)
         self.assertEqual(sms.state, "error")
@@ -188,7 +187,15 @@ class TestStockSms(TextMessagingCase):
     def test_odoo_hourly_queue_leaves_our_rows_to_the_dispatcher(self):
         sms = self._queue(self.twilio, {"+12015550001": "hello"})
         triggers = self._triggers()
-        self.env["sms.sms"]._process_queue()
+        # 19.0's queue commits its progress (ir.cron._commit_progress, a commit
+        # outside a cron run), which a test cursor refuses; 18.0 has no such call.
+        with patch.object(
+            self.registry["ir.cron"],
+            "_commit_progress",
+            create=True,
+            return_value=float("inf"),
+        ):
+            self.env["sms.sms"]._process_queue()
         self.assertEqual(sms.state, "outgoing")
         self.assertEqual(self.fake.received, [])
         self.assertTrue(self._triggers() - triggers)
