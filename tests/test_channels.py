@@ -60,7 +60,7 @@ class TestMassMessageChannels(TextMessagingCase):
         tag = self.env["res.partner.category"].create({"name": "TM Channels"})
         partners = self.env["res.partner"].create(
             [
-                {"name": "C ok", "mobile": "+12015558101", "category_id": tag.ids},
+                {"name": "C ok", "phone": "+12015558101", "category_id": tag.ids},
                 {
                     "name": "C no number",
                     "email": "c@example.com",

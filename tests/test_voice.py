@@ -32,7 +32,7 @@ class TestVoiceAndEmail(TextMessagingCase, HttpCase):
         cls.bob = cls.env["res.partner"].create(
             {
                 "name": "Bob Second",
-                "mobile": BOB,
+                "phone": BOB,
                 "email": "bob@example.com",
                 "lang": "en_US",
             }
