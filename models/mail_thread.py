@@ -132,7 +132,7 @@ class MailThread(models.AbstractModel):
                 ]
             )
         )
-        texts.send(auto_commit=False, raise_exception=False)
+        texts.send(raise_exception=False)
         return texts
 
     def _text_chatter_partners(self, recipients):
