@@ -328,6 +328,7 @@ def run_children(series_list, db, port):
     ports and files differ. Returns {series: (passed, failed)} and prints each
     child's output once it is done."""
     children = {}
+    devenv.STATE.mkdir(exist_ok=True)  # a fresh clone has none yet
     for series in series_list:
         out = devenv.STATE / f"test-{series}.out"
         env = {**os.environ, "TM_SERIES": series, "TM_TEST_DB": db}
