@@ -3,6 +3,7 @@
 "default delivery"), and the portal switch of the contact's own texts."""
 
 from odoo import fields, models
+from odoo.tools import SQL
 
 from .sms_consent import CONSENT_FIELDS
 
@@ -29,6 +30,17 @@ class ResPartner(models.Model):
         "email goes instead. Attachments are never texted: a message with "
         "attachments is also emailed.",
     )
+
+    def init(self):
+        # Contacts written in SQL (other modules, imports, benchmarks) get the
+        # default too, instead of breaking the column's NOT NULL.
+        result = super().init()
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE res_partner ALTER COLUMN text_delivery SET DEFAULT 'email'"
+            )
+        )
+        return result
 
     # ------------------------------------------------------------- portal --
 
