@@ -23,9 +23,7 @@ Numbers are printed, never asserted.
 """
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -36,32 +34,18 @@ import devenv
 
 sys.path.insert(0, str(devenv.ROOT / "tests"))
 from fake_provider import DEFAULT_CREDENTIALS, DEFAULT_SENDERS  # noqa: E402
-from prefork import PreforkServer, audit, wait_until  # noqa: E402
+from prefork import (  # noqa: E402
+    PreforkServer,
+    audit,
+    provider_log,
+    start_fake,
+    wait_until,
+)
 
 SUFFIX = "_bench_two"
 WINDOW = 10.0  # seconds
 # Odoo's cron runner logs "Job 'name' (id) done in 1.234s" after each run.
 DISPATCH_DONE_RE = re.compile(r"Job '[^']*' \(\d+\) done in")
-
-
-def start_fake(log_path, latency):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(devenv.ROOT / "tests" / "fake_provider.py"),
-            "--log",
-            str(log_path),
-            "--latency",
-            str(latency),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        raise SystemExit("the fake provider did not start")
-    return process, url
 
 
 def setup(env, url, args):
@@ -117,19 +101,6 @@ def db_rows(registry, gateway_id):
         return cr.fetchall()
 
 
-def provider_log(path):
-    received, accepted, times = [], [], []
-    with open(path, encoding="utf-8") as file:
-        for line in file:
-            event = json.loads(line)
-            if event["event"] == "received" and event["kind"] == "send":
-                received += [message["body"] for message in event["messages"]]
-                times += [event["time"]] * len(event["messages"])
-            elif event["event"] == "accepted":
-                accepted.append((event["body"], event["id"]))
-    return received, accepted, sorted(times)
-
-
 def highest_window_rate(times):
     """The most texts the provider received in any WINDOW seconds, per second."""
     best, start = 0, 0
@@ -167,7 +138,7 @@ def main():
     config = devenv.write_config("bench", package_dir)
     workdir = devenv.STATE / "bench_two" / time.strftime("%Y%m%d-%H%M%S")
     workdir.mkdir(parents=True, exist_ok=True)
-    fake, url = start_fake(workdir / "provider.jsonl", args.latency)
+    fake, url = start_fake(workdir / "provider.jsonl", "--latency", args.latency)
     servers = [
         PreforkServer(
             config,

@@ -27,7 +27,6 @@ asserted.
 """
 
 import argparse
-import json
 import random
 import subprocess
 import sys
@@ -39,7 +38,13 @@ import devenv
 
 sys.path.insert(0, str(devenv.ROOT / "tests"))
 from fake_provider import DEFAULT_CREDENTIALS, DEFAULT_SENDERS  # noqa: E402
-from prefork import PreforkServer, audit, wait_until  # noqa: E402
+from prefork import (  # noqa: E402
+    PreforkServer,
+    audit,
+    provider_log,
+    start_fake,
+    wait_until,
+)
 
 LOOKUP_DELAY = 10  # seconds before asking the provider about unknown outcomes
 
@@ -67,34 +72,22 @@ def prepare_database(config, db, fresh):
         )
 
 
-def start_fake(log_path, args):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(devenv.ROOT / "tests" / "fake_provider.py"),
-            "--log",
-            str(log_path),
-            "--latency",
-            str(args.latency),
-            "--error-rate",
-            "0.2",
-            "--hang-rate",
-            "0.05",
-            "--hang",
-            "20",
-            "--throttle-rate",
-            "0.05",
-            "--seed",
-            str(args.seed),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+def start_chaotic_fake(log_path, args):
+    return start_fake(
+        log_path,
+        "--latency",
+        args.latency,
+        "--error-rate",
+        0.2,
+        "--hang-rate",
+        0.05,
+        "--hang",
+        20,
+        "--throttle-rate",
+        0.05,
+        "--seed",
+        args.seed,
     )
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        raise SystemExit("the fake provider did not start")
-    return process, url
 
 
 def setup(env, url, args, run):
@@ -156,18 +149,6 @@ def settled(registry, gateway_ids):
     )
 
 
-def provider_log(path):
-    received, accepted = [], []
-    with open(path, encoding="utf-8") as file:
-        for line in file:
-            event = json.loads(line)
-            if event["event"] == "received" and event["kind"] == "send":
-                received += [message["body"] for message in event["messages"]]
-            elif event["event"] == "accepted":
-                accepted.append((event["body"], event["id"]))
-    return received, accepted
-
-
 def chaos(server, rng, args, provider_log_path):
     """Kill cron workers or the whole server at random moments, each time
     once the provider has received something new since the last kill (or
@@ -218,7 +199,7 @@ def main():
     prepare_database(config, args.db, args.fresh)
     workdir = devenv.STATE / "chaos" / run
     workdir.mkdir(parents=True, exist_ok=True)
-    fake, url = start_fake(workdir / "provider.jsonl", args)
+    fake, url = start_chaotic_fake(workdir / "provider.jsonl", args)
     server = PreforkServer(config, args.db, workdir / "odoo.log")
     try:
         import odoo
@@ -242,7 +223,7 @@ def main():
         fake.terminate()
         fake.wait(30)
     rows = db_rows(registry, gateway_ids)
-    received, accepted = provider_log(workdir / "provider.jsonl")
+    received, accepted, _times = provider_log(workdir / "provider.jsonl")
     result = audit([row[:3] for row in rows], received, accepted)
     found_by_lookup = sum(1 for row in rows if "had accepted" in (row[4] or ""))
     states = ", ".join(f"{k} {v}" for k, v in sorted(result.states.items()))

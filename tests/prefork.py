@@ -7,6 +7,7 @@ ports found at run time.
 """
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -202,6 +203,43 @@ def audit(rows, received_bodies, accepted):
         elif state == "error" and taken:
             result.failed_but_accepted += 1
     return result
+
+
+def start_fake(log_path, *options):
+    """tests/fake_provider.py in its own process, logging every request and
+    acceptance to ``log_path`` (JSON lines); ``options`` are its command-line
+    options (latency, error rates...). Returns (process, base URL)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(os.path.dirname(__file__), "fake_provider.py"),
+            "--log",
+            str(log_path),
+            *map(str, options),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    url = process.stdout.readline().strip()
+    if not url.startswith("http"):
+        raise SystemExit("the fake provider did not start")
+    return process, url
+
+
+def provider_log(path):
+    """(bodies received, (body, id) accepted, arrival times of the texts) from
+    the fake provider's log."""
+    received, accepted, times = [], [], []
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            event = json.loads(line)
+            if event["event"] == "received" and event["kind"] == "send":
+                received += [message["body"] for message in event["messages"]]
+                times += [event["time"]] * len(event["messages"])
+            elif event["event"] == "accepted":
+                accepted.append((event["body"], event["id"]))
+    return received, accepted, sorted(times)
 
 
 def wait_until(predicate, timeout, interval=0.5):
