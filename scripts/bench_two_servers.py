@@ -123,7 +123,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="text_messaging" + SUFFIX)
     parser.add_argument("--texts", type=int, default=3000)
-    parser.add_argument("--rate", type=int, default=20)
+    parser.add_argument("--rate", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=1200)
@@ -157,9 +157,14 @@ def main():
         for server in servers:
             server.start()
         done = wait_until(
-            lambda: queue_left(registry, gateway_id) == 0, args.timeout - 60, 1
+            lambda: queue_left(registry, gateway_id) == 0
+            or not all(server.alive for server in servers),
+            args.timeout - 60,
+            1,
         )
+        done = done and queue_left(registry, gateway_id) == 0
         elapsed = time.monotonic() - began
+        died = [server.log_path for server in servers if not server.alive]
     finally:
         for server in servers:
             server.stop()
@@ -202,6 +207,11 @@ def main():
         + ", ".join(
             f"{name} {count}" for name, count in sorted(senders(servers).items())
         )
+    )
+    crashes = [line for server in servers for line in server.crashes()]
+    print(
+        f"servers that died: {len(died)}; tracebacks on the servers' stderr: "
+        f"{len(crashes)}" + "".join(f"\n  {line}" for line in crashes[:5])
     )
     print(f"logs in {workdir}")
     if not args.keep:

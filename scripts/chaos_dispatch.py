@@ -41,6 +41,7 @@ from fake_provider import DEFAULT_CREDENTIALS, DEFAULT_SENDERS  # noqa: E402
 from prefork import (  # noqa: E402
     PreforkServer,
     audit,
+    odoo_argv,
     provider_log,
     start_fake,
     wait_until,
@@ -56,9 +57,7 @@ def prepare_database(config, db, fresh):
         devenv.say(f"installing text_messaging in {db}")
         subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "odoo",
+                *odoo_argv(),
                 "-c",
                 str(config),
                 "-d",
@@ -245,7 +244,8 @@ def main():
     print(
         f"provider: {len(received)} texts received, {len(accepted)} accepted; "
         f"chaos phase {chaos_seconds:.0f} s; failed but accepted "
-        f"{result.failed_but_accepted}; logs in {workdir}"
+        f"{result.failed_but_accepted}; tracebacks on the server's stderr "
+        f"{len(server.crashes())}; logs in {workdir}"
     )
     with open(devenv.STATE / "chaos_runs.md", "a", encoding="utf-8") as file:
         file.write(line + "\n")

@@ -35,8 +35,11 @@ ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
 SERIES = ("18.0", "19.0")
 # Series -> (environment variable naming its source tree, naming its python).
 SERIES_ENV = {"18.0": ("ODOO_SRC", None), "19.0": ("ODOO19_SRC", "ODOO19_PYTHON")}
-# Building Odoo 18's pinned requirements needs setuptools<80 (pkg_resources).
-BUILD_CONSTRAINT = "setuptools<80\n"
+# Building Odoo 18's pinned requirements needs setuptools<80 (pkg_resources);
+# the prefork server's websocket process needs >=77: gevent's plugins are found
+# through pkg_resources, which in older releases misses zope.interface's
+# dist-info (DistributionNotFound, the process respawned in a loop).
+BUILD_CONSTRAINT = "setuptools>=77,<80\n"
 
 
 class SetupError(Exception):
@@ -127,7 +130,7 @@ def odoo_requirements(text):
 def install_build_tools(python=None):
     """What ``pip install --no-build-isolation`` needs and a fresh venv lacks."""
     if not pip_install("wheel", BUILD_CONSTRAINT.strip(), python=python):
-        raise SetupError("pip could not install wheel and setuptools<80.")
+        raise SetupError("pip could not install wheel and setuptools>=77,<80.")
 
 
 def install_odoo_source(src, python=None):

@@ -2,14 +2,16 @@
 
 Shared by the in-suite prefork test (tests/test_dispatch_prefork.py) and the
 chaos script (scripts/chaos_dispatch.py). Pure Python (no Odoo import): the
-server is ``python3 -m odoo`` with ``--workers`` and cron workers, on free
-ports found at run time.
+server is Odoo's launcher script (``odoo-bin``) with ``--workers`` and cron
+workers, on free ports found at run time.
 """
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +22,33 @@ from dataclasses import dataclass, field
 
 WATCHDOG_RE = re.compile(r"WorkerCron \((\d+)\) timeout after")
 WORKER_ALIVE_RE = re.compile(r"Worker (WorkerCron|WorkerHTTP) \((\d+)\) alive")
+TRACEBACK = "Traceback (most recent call last):"
+
+
+def odoo_argv():
+    """The command that starts Odoo the way production does: its launcher
+    script (``odoo-bin`` of a source tree, ``setup/odoo``, or the ``odoo``
+    console script of a packaged install), run by this Python.
+
+    Not ``python -m odoo``: a prefork master started that way respawns its
+    websocket (gevent) process as ``python .../odoo/__main__.py gevent``,
+    which fails at once (relative import), and restarts it several times a
+    second, taking a CPU core from the workers. The package is located
+    without being imported."""
+    spec = importlib.util.find_spec("odoo")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"Odoo is not importable by {sys.executable}")
+    package = list(spec.submodule_search_locations)[0]
+    tree = os.path.dirname(os.path.abspath(package))
+    for launcher in (
+        os.path.join(tree, "odoo-bin"),
+        os.path.join(tree, "setup", "odoo"),
+        os.path.join(os.path.dirname(sys.executable), "odoo"),
+        shutil.which("odoo"),
+    ):
+        if launcher and os.path.isfile(launcher):
+            return [sys.executable, launcher]
+    raise SystemExit(f"no Odoo launcher script (odoo-bin) found near {package}")
 
 
 def free_port():
@@ -30,7 +59,9 @@ def free_port():
 
 
 class PreforkServer:
-    """``python3 -m odoo --workers=N --max-cron-threads=M`` with its own log.
+    """``odoo-bin --workers=N --max-cron-threads=M`` with its own log; what
+    the processes write to stderr (a crash before logging starts, a worker's
+    traceback) goes to ``<log>.stderr``.
 
     Default time limits (limit_time_real, limit_time_cpu, ...) are kept, as in
     production. ``kill()`` SIGKILLs the whole process group (master and
@@ -46,9 +77,7 @@ class PreforkServer:
 
     def start(self):
         command = [
-            sys.executable,
-            "-m",
-            "odoo",
+            *odoo_argv(),
             "-c",
             self.config,
             "-d",
@@ -63,26 +92,44 @@ class PreforkServer:
             "--log-level=info",
             *self.extra,
         ]
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(self.stderr_path, "ab") as stderr:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
         self.starts += 1
         return self
+
+    @property
+    def stderr_path(self):
+        return self.log_path + ".stderr"
+
+    def crashes(self):
+        """The last line of every traceback the server's processes wrote to
+        stderr (a process that died before or outside Odoo's logging, such as
+        a respawn loop); Odoo's own log is not searched, where a handled
+        error may be logged with its traceback."""
+        lines = _read(self.stderr_path).splitlines()
+        found = []
+        for index, line in enumerate(lines):
+            if line.startswith(TRACEBACK):
+                after = (
+                    text
+                    for text in lines[index + 1 :]
+                    if text and not text.startswith((" ", "\t"))
+                )
+                found.append(next(after, "?"))
+        return found
 
     @property
     def alive(self):
         return self.process is not None and self.process.poll() is None
 
     def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as file:
-                return file.read()
-        except FileNotFoundError:
-            return ""
+        return _read(self.log_path)
 
     def cron_workers(self):
         """PIDs of this server's live cron workers (from its log and /proc)."""
@@ -126,6 +173,14 @@ class PreforkServer:
 
     def watchdog_kills(self):
         return len(WATCHDOG_RE.findall(self.log()))
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except FileNotFoundError:
+        return ""
 
 
 def _children(pid):

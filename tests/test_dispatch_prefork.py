@@ -1,6 +1,6 @@
 """The dispatcher under Odoo's production server: prefork, killed, restarted.
 
-A real ``odoo --workers=2 --max-cron-threads=2`` subprocess (default time
+A real ``odoo-bin --workers=2 --max-cron-threads=2`` subprocess (default time
 limits, free ports found at run time) dispatches committed texts to the local
 fake provider; the whole server is SIGKILLed while requests are in flight,
 then started again. At the end the provider's record and the database must
@@ -127,6 +127,7 @@ def test_prefork_server_killed_and_restarted_sends_each_text_once(
         settled = wait_until(lambda: _settled(registry, ids), timeout=240)
         assert settled, _rows(registry, ids)
         watchdog = server.watchdog_kills()
+        crashes = server.crashes()
     finally:
         server.stop()
     assert sent_before_restart < COUNT, "the kill came before the end"
@@ -141,4 +142,7 @@ def test_prefork_server_killed_and_restarted_sends_each_text_once(
     assert result.unknown_never_reached == 0, result
     assert result.states == {"pending": COUNT}, (result, in_flight_at_kill)
     assert watchdog == 0
+    # No process of the server died (e.g. a websocket process respawned in a
+    # loop when the server is not started from its launcher script).
+    assert crashes == [], crashes
     assert os.path.getsize(tmp_path / "odoo.log") > 0
