@@ -134,19 +134,28 @@ class SmsSms(models.Model):
         )
 
     @api.model
-    def _text_log_values(self, author, model):
-        """The columns of LOG_COLUMNS after model, res_id and body."""
+    def _text_log_values(self, author, model, message_type="sms", message_id=None):
+        """The columns of LOG_COLUMNS after model, res_id and body, for logs
+        by ``author`` on documents of ``model``: an internal note of
+        ``message_type``; its ``message_id`` is given, or else made of the
+        text's uuid (then the query reads from ``sms_sms AS sms``)."""
         now = fields.Datetime.now()
+        if message_id is None:
+            message_id = SQL(
+                "'<' || sms.uuid || '-' || %s || '-text-messaging@' || %s || '>'",
+                model,
+                socket.gethostname(),
+            )
+        else:
+            message_id = SQL("%s", message_id)
         return SQL(
-            "'sms', %s, %s, %s, %s, TRUE, "
-            "'<' || sms.uuid || '-' || %s || '-text-messaging@' || %s || '>', "
-            "%s, %s, %s, %s",
+            "%s, %s, %s, %s, %s, TRUE, %s, %s, %s, %s, %s",
+            message_type,
             self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
             author.id,
             author.email_formatted or None,
             now,
-            model,
-            socket.gethostname(),
+            message_id,
             self.env.uid,
             now,
             self.env.uid,

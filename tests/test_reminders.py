@@ -368,6 +368,44 @@ class TestSessionReminders(ReminderCase):
         self._dispatch()
         self.assertEqual([m["to"] for m in self.fake.messages("twilio")], [CLIENT])
 
+    def test_note_is_an_internal_note_with_escaped_names(self):
+        """The note is written in SQL (scripts/bench_reminders.py): it must be
+        what ``_message_log_batch`` writes, an internal note by the runner,
+        with the contact's name escaped."""
+        hostile = self._client(
+            '<img src=x onerror="alert(1)"> & Co', "+12015550144", "America/New_York"
+        )
+        self._switch_on(self.session_rule, "2025-03-04 13:00:00")
+        with self._at("2025-03-04 12:00:00"):
+            event = self._event("2025-03-04 16:00:00", self.client | hostile)
+            other = self._event("2025-03-04 16:00:00", self.client)
+        self._run("2025-03-04 14:01:00")
+        note = self._notes(event)
+        self.assertEqual(len(note), 1)
+        self.assertRecordValues(
+            note,
+            [
+                {
+                    "model": "calendar.event",
+                    "res_id": event.id,
+                    "message_type": "notification",
+                    "subtype_id": self.env.ref("mail.mt_note").id,
+                    "author_id": self.env.user.partner_id.id,
+                    "is_internal": True,
+                }
+            ],
+        )
+        body = str(note.body)
+        self.assertNotIn("<img", body)
+        self.assertIn("&lt;img src=x onerror=", body)
+        self.assertIn("&amp; Co", body)
+        self.assertIn(CLIENT, body)
+        self.assertIn("+12015550144", body)
+        self.assertFalse(note.notification_ids, "a note notifies nobody")
+        # One message id per batch, as _message_log_batch gives.
+        self.assertTrue(note.message_id)
+        self.assertEqual(self._notes(other).message_id, note.message_id)
+
     def test_batches_report_progress_until_done(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "text_messaging.reminder.batch_size", 2
