@@ -25,6 +25,9 @@ printed, never asserted. The run stops after --timeout seconds.
 """
 
 import argparse
+import contextlib
+import cProfile
+import pstats
 import signal
 import statistics
 import subprocess
@@ -88,6 +91,40 @@ def own_database(name):
         check=False,
     ).stdout.strip()
     return marker == "1"
+
+
+@contextlib.contextmanager
+def profiled(path):
+    """Profile the block with cProfile when ``path`` is given: the stats go
+    to ``path`` (for pstats or snakeviz) and the 25 costliest functions, by
+    own time, are printed."""
+    if not path:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        print(f"profile written to {path}", flush=True)
+
+
+def warn_if_autovacuum_off(cr):
+    """Without autovacuum the tables a benchmark fills are never analyzed:
+    plans made on empty tables (sequential scans for the foreign-key checks)
+    make the figures wrong. PostgreSQL runs it by default; some machines'
+    configurations turn it off."""
+    cr.execute("SHOW autovacuum")
+    if cr.fetchone()[0] != "on":
+        print(
+            "WARNING: PostgreSQL's autovacuum is off: the tables filled here are "
+            "never analyzed and the figures are not production's. Turn it on: "
+            "ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();",
+            flush=True,
+        )
 
 
 def open_database(name):

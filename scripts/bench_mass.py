@@ -3,6 +3,7 @@
 
     python3 scripts/bench_mass.py [--db text_messaging_bench_mass]
                                   [--contacts 100000] [--timeout 900] [--keep]
+                                  [--profile FILE]
 
 Creates its own database (the name must end with ``_bench_mass``; an existing
 database of that name is only replaced if this script created it), installs the
@@ -16,7 +17,9 @@ message to every contact, as the administrator. Then:
    rows per second; meanwhile a second thread reads the message's statistics
    (the counters of its form) every 0.2 s, each in its own transaction;
 3. the process's peak resident memory (the whole Odoo process).
-Numbers are printed, never asserted. The run stops after --timeout seconds.
+With --profile, the queueing is run under cProfile (stats written to FILE,
+the costliest functions printed). Numbers are printed, never asserted. The run
+stops after --timeout seconds.
 """
 
 import argparse
@@ -98,6 +101,7 @@ def main():
     parser.add_argument("--contacts", type=int, default=100000)
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--profile", help="cProfile the queueing, stats to this file")
     args = parser.parse_args()
     bench_history.guard(args, SUFFIX)
     started = time.perf_counter()
@@ -107,6 +111,7 @@ def main():
     try:
         registry = bench_history.open_database(args.db)
         with registry.cursor() as cr:
+            bench_history.warn_if_autovacuum_off(cr)
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             env["ir.config_parameter"].set_param(bench_history.MARKER, "1")
             company = env.ref("base.main_company")
@@ -165,7 +170,10 @@ def main():
             calls = 0
             enqueue_start = time.perf_counter()
             try:
-                with patch.object(cron_class, "_notify_progress", lambda *a, **k: None):
+                with (
+                    bench_history.profiled(args.profile),
+                    patch.object(cron_class, "_notify_progress", lambda *a, **k: None),
+                ):
                     while message.state == "sending":
                         env["sms.mass.message"]._cron_enqueue()
                         cr.commit()

@@ -4,6 +4,7 @@
     python3 scripts/bench_reminders.py [--db text_messaging] [--sessions 10000]
                                        [--batch 1000] [--stock-max 5000]
                                        [--sizes 100,1000,10000,100000]
+                                       [--profile FILE]
 
 Runs on a throwaway copy of the database (created from --db, dropped at the end).
 It inserts N sessions (SQL) that start in 1 h 55 min, each with one client who
@@ -24,7 +25,8 @@ name, so it is rendered once per recipient.
 Then the number of queries of one call of ours for two batch sizes, to show it
 does not grow with the batch. With --sizes, the whole comparison runs once per
 size (fresh sessions each time) and a table shows how the cost grows.
-Numbers are printed, never asserted.
+With --profile, ours is run under cProfile (stats written to FILE, the
+costliest functions printed). Numbers are printed, never asserted.
 """
 
 import argparse
@@ -35,6 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+import bench_history
 import devenv
 
 LOOK_BACK = timedelta(minutes=10)
@@ -234,7 +237,8 @@ def compare(env, rule, alarm, size, args):
     env.cr.commit()
     print(f"{size} sessions (stock on {stock_size}), batch {args.batch}", flush=True)
 
-    seconds, cpu, queries, per_call = run_ours(env, args.batch)
+    with bench_history.profiled(args.profile):
+        seconds, cpu, queries, per_call = run_ours(env, args.batch)
     ours = count(
         env,
         "SELECT count(*) FROM sms_sms WHERE kind = 'reminder' "
@@ -332,6 +336,7 @@ def main():
     parser.add_argument(
         "--sizes", default="", help="e.g. 100,1000,10000,100000: one run per size"
     )
+    parser.add_argument("--profile", help="cProfile ours, stats to this file")
     args = parser.parse_args()
 
     package_dir = devenv.find_odoo()
@@ -368,6 +373,7 @@ def main():
         registry = Registry(bench_db)
         sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else []
         with registry.cursor() as cr:
+            bench_history.warn_if_autovacuum_off(cr)
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             rule, alarm = prepare(env)
             cr.commit()
