@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ADDON = "text_messaging"
@@ -40,6 +41,8 @@ SERIES_ENV = {"18.0": ("ODOO_SRC", None), "19.0": ("ODOO19_SRC", "ODOO19_PYTHON"
 # through pkg_resources, which in older releases misses zope.interface's
 # dist-info (DistributionNotFound, the process respawned in a loop).
 BUILD_CONSTRAINT = "setuptools>=77,<80\n"
+# A PostgreSQL that is starting (a machine just booted) is waited for this long.
+PG_WAIT_SECONDS = 90
 
 
 class SetupError(Exception):
@@ -269,7 +272,8 @@ def odoo_addons_paths(package_dir):
 
 
 def _pg_ready():
-    """True when PostgreSQL accepts a connection to the ``postgres`` database.
+    """None when PostgreSQL accepts a connection to the ``postgres`` database,
+    else what the client said.
 
     Asks ``psql`` (or ``pg_isready``) when installed, so that the check works before
     psycopg2 arrives with Odoo's requirements; falls back to psycopg2 when present.
@@ -282,22 +286,23 @@ def _pg_ready():
             check=False,
             env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
         )
-        return proc.returncode == 0
+        return None if proc.returncode == 0 else proc.stderr.strip() or "psql failed"
     if shutil.which("pg_isready"):
         proc = subprocess.run(
             ["pg_isready", "-d", "postgres", "-t", "5"],
             capture_output=True,
+            text=True,
             check=False,
         )
-        return proc.returncode == 0
+        return None if proc.returncode == 0 else proc.stdout.strip() or "not ready"
     psycopg2 = _import_psycopg2()
     if psycopg2 is None:
-        return False
+        return "no PostgreSQL client (psql, pg_isready or psycopg2) here"
     try:
         psycopg2.connect(dbname="postgres", connect_timeout=5).close()
-    except psycopg2.OperationalError:
-        return False
-    return True
+    except psycopg2.OperationalError as error:
+        return str(error).strip()
+    return None
 
 
 def _import_psycopg2():
@@ -320,10 +325,14 @@ def _psycopg2():
     return psycopg2
 
 
-def ensure_postgres(start=True):
-    """Make sure PostgreSQL answers; start a local cluster that is down."""
-    if _pg_ready():
+def ensure_postgres(start=True, wait=PG_WAIT_SECONDS):
+    """Make sure PostgreSQL answers; start a local cluster that is down. A
+    server that is starting (a machine just booted, recovery after a crash)
+    is waited for up to ``wait`` seconds."""
+    error = _pg_ready()
+    if error is None:
         return
+    deadline = time.monotonic() + wait
     if start and shutil.which("pg_lsclusters") and shutil.which("pg_ctlcluster"):
         listing = subprocess.run(
             ["pg_lsclusters", "--no-header"],
@@ -333,17 +342,22 @@ def ensure_postgres(start=True):
         )
         for line in listing.stdout.splitlines():
             version, cluster, _port, status = line.split()[:4]
-            if status != "online":
+            if not status.startswith("online"):
                 run(
                     ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster]
                     + ["start"]
                 )
-        if _pg_ready():
+    say(f"PostgreSQL does not answer yet ({error}); waiting up to {wait} s")
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        error = _pg_ready()
+        if error is None:
             return
     where = os.environ.get("PGHOST") or "the local socket"
     user = os.environ.get("PGUSER") or getpass.getuser()
     raise SetupError(
-        f"PostgreSQL does not answer (tried {where} as user {user}).\n"
+        f"PostgreSQL does not answer (tried {where} as user {user} for {wait} s; "
+        f"last answer: {error}).\n"
         "  Fix: install PostgreSQL (e.g. `apt-get install postgresql`), start it, and "
         "create a superuser role for this account (`createuser -s $USER` as postgres), "
         "or set PGHOST/PGPORT/PGUSER/PGPASSWORD to reach a server."
