@@ -128,13 +128,12 @@ class CalendarEvent(models.Model):
     # cleanly at a word boundary ("{{ object._text_reminder_location(5) }}").
 
     def _text_reminder_first_name(self, limit=25):
-        """The recipient's first name: the rendering context's
-        ``text_recipient_id`` (set per recipient by the reminder engine), else
-        the session's only client."""
+        """The recipient's first name: this session's in the rendering
+        context's ``text_recipients`` ({event id: partner id}, set by the
+        reminder engine), else the session's only client."""
         self.ensure_one()
-        partner = self.env["res.partner"].browse(
-            self.env.context.get("text_recipient_id")
-        )
+        recipients = self.env.context.get("text_recipients") or {}
+        partner = self.env["res.partner"].browse(recipients.get(self.id))
         if not partner:
             clients = self.attendee_ids.partner_id - self.user_id.partner_id
             partner = clients if len(clients) == 1 else partner

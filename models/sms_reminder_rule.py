@@ -8,7 +8,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, ormcache
+from odoo.tools import SQL, frozendict, ormcache
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.misc import babel_locale_parse
 
@@ -586,10 +586,14 @@ class SmsReminderRule(models.Model):
     def _render(self, template, pairs, body=None):
         """{(document id, partner id): text} for [(document, partner)] pairs.
 
-        Rendered once per (language, time zone) of the recipients: the
-        placeholders read the time zone from the context. A ``body`` that is not
-        the template's own text is rendered as typed (restricted rendering)."""
-        groups = defaultdict(list)
+        Rendered once per (language, time zone, role) of the recipients: the
+        placeholders read the time zone from the context. A text naming its
+        recipient is rendered in rounds holding each document once, the
+        round's recipients in the context (``text_recipients``, {document id:
+        partner id}), so that a thousand personal reminders are still one
+        rendering call, not a thousand. A ``body`` that is not the template's
+        own text is rendered as typed (restricted rendering)."""
+        groups = defaultdict(dict)
         keys = {}
         practitioners = self._practitioners(pairs)
         personal = self._is_personal(template.body if body is None else body)
@@ -601,18 +605,21 @@ class SmsReminderRule(models.Model):
                 "practitioner"
                 if partner in practitioners.get(document.id, ())
                 else "client",
-                # A text naming its recipient is rendered for each of them.
-                partner.id if personal else False,
+                0,  # the round
             )
+            if personal:
+                while groups[key].get(document.id, partner.id) != partner.id:
+                    key = (*key[:3], key[3] + 1)
             keys[document.id, partner.id] = key
-            groups[key].append(document.id)
+            groups[key][document.id] = partner.id
         model = pairs[0][0]._name if pairs else False
         rendered = {}
-        for (lang, tz, role, recipient), res_ids in groups.items():
-            res_ids = list(dict.fromkeys(res_ids))
+        for key, members in groups.items():
+            lang, tz, role, _round = key
             context = {"tz": tz, "text_reminder_role": role}
-            if recipient:
-                context["text_recipient_id"] = recipient
+            if personal:
+                context["text_recipients"] = frozendict(members)
+            res_ids = list(members)
             if body is None:
                 texts = template.with_context(**context)._render_field(
                     "body", res_ids, set_lang=lang
@@ -624,12 +631,10 @@ class SmsReminderRule(models.Model):
                     ._render_template(body, model, res_ids)
                 )
             for res_id in res_ids:
-                rendered[res_id, lang, tz, role, recipient] = self._clean_text(
-                    texts[res_id]
-                )
+                rendered[res_id, key] = self._clean_text(texts[res_id])
         return {
             (document.id, partner.id): rendered[
-                (document.id, *keys[document.id, partner.id])
+                document.id, keys[document.id, partner.id]
             ]
             for document, partner in pairs
         }

@@ -2,6 +2,8 @@
 location, start and end, each within its length limit (seed 001: name 25,
 date and time 16, practitioner 22, room 5)."""
 
+from unittest.mock import patch
+
 from odoo.tests import new_test_user, tagged
 
 from .test_reminders import CLIENT, ReminderCase
@@ -65,6 +67,41 @@ class TestPersonalTexts(ReminderCase):
             },
         )
         self.assertTrue(all(sms.encoding == "gsm7" for sms in self._reminders(event)))
+
+    def test_group_sessions_are_rendered_in_rounds_each_client_named(self):
+        """Personal texts are rendered in rounds holding each session once:
+        three clients of one session and one of another, all in one time
+        zone, are three rendering calls, each client named in their own."""
+        self._personal_rule()
+        third = self._client("Cleo Third", "+12015550125", "America/New_York")
+        fourth = self._client("Dora Fourth", "+12015550126", "America/New_York")
+        self.second.tz = "America/New_York"
+        with self._at("2025-03-04 12:00:00"):
+            group = self._event(
+                "2025-03-04 16:00:00", self.client | self.second | third, location="A"
+            )
+            single = self._event("2025-03-04 16:00:00", fourth, location="B")
+        template_class = type(self.env["sms.template"])
+        original = template_class._render_field
+        with patch.object(
+            template_class, "_render_field", autospec=True, side_effect=original
+        ) as render:
+            self._run("2025-03-04 14:01:00")
+        self.assertEqual(render.call_count, 3)
+        bodies = {
+            sms.partner_id.name: sms.body for sms in self._reminders(group | single)
+        }
+        self.assertEqual(len(bodies), 4)
+        for name, first in (
+            ("Ada Client", "Ada"),
+            ("Bartholomew-Alexander-Maximilian Longname", "Bartholomew-Alexander-Max"),
+            ("Cleo Third", "Cleo"),
+            ("Dora Fourth", "Dora"),
+        ):
+            with self.subTest(name=name):
+                self.assertTrue(bodies[name].startswith(f"Hi {first}: "), bodies)
+        self.assertTrue(bodies["Dora Fourth"].endswith("room B."))
+        self.assertTrue(bodies["Cleo Third"].endswith("room A."))
 
     def test_short_values_are_kept_whole(self):
         self._personal_rule()
