@@ -1,13 +1,22 @@
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 import requests
 
+from odoo import fields
 from odoo.tests import TransactionCase
 
 from .fake_provider import DEFAULT_SENDERS, FakeProvider
 
 # requests.Session.send as it was before Odoo's test harness patched it.
 _real_send = requests.Session.send
+
+
+def dispatch_clock(moment):
+    """Freeze the dispatcher's clock (``fields.Datetime.now``) at ``moment``
+    (naive UTC), and only it: time.monotonic and the rate bucket's
+    clock_timestamp() go on, so waits still end."""
+    return patch.object(fields.Datetime, "now", lambda *args, **kwargs: moment)
 
 
 class TextMessagingCase(TransactionCase):

@@ -3,22 +3,15 @@ that the provider reports (Twilio 21610, as a send error and as a delivery
 report), through the local fake provider."""
 
 from datetime import datetime
-from unittest.mock import patch
 
-from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.text_messaging.gateways.base import StatusReport
 
-from .common import TextMessagingCase
+from .common import TextMessagingCase, dispatch_clock
 
 LA = "+12135550123"  # Los Angeles
 HOUSTON = "+17135550123"  # Texas
-
-
-def at(moment):
-    """Freeze the dispatcher's clock (fields.Datetime.now) at ``moment`` (UTC)."""
-    return patch.object(fields.Datetime, "now", lambda *args, **kwargs: moment)
 
 
 @tagged("post_install", "-at_install")
@@ -52,7 +45,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
         # 5:00 Los Angeles, when federal law still says no: 8:00 Los Angeles.
         reminder = self._row(LA, "reminder")
         custom = self._row(LA, "custom")
-        with at(datetime(2026, 12, 2, 1, 30)):
+        with dispatch_clock(datetime(2026, 12, 2, 1, 30)):
             self._dispatch()
         self.assertEqual(custom.state, "pending", "a person sent it: it goes")
         self.assertEqual(reminder.state, "outgoing")
@@ -61,7 +54,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
         self.assertIn("2026-12-02 08:00, America/Los_Angeles", reminder.held_note)
         self.assertEqual(self.fake.count_to(LA), 1, "only the custom text left")
         # At 8:00 in Los Angeles it goes, and History still says why it waited.
-        with at(datetime(2026, 12, 2, 16, 0)):
+        with dispatch_clock(datetime(2026, 12, 2, 16, 0)):
             self._dispatch()
         self.assertEqual(reminder.state, "pending")
         self.assertEqual(self.fake.count_to(LA), 2)
@@ -71,7 +64,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
         self.company.text_quiet_hours = False
         mass = self._row(HOUSTON, "mass")
         # Sunday 2026-12-06 10:00 in Houston (16:00 UTC).
-        with at(datetime(2026, 12, 6, 16, 0)):
+        with dispatch_clock(datetime(2026, 12, 6, 16, 0)):
             self._dispatch()
         self.assertEqual(mass.state, "outgoing")
         self.assertEqual(mass.next_attempt, datetime(2026, 12, 6, 18, 0))
@@ -83,7 +76,7 @@ class TestQuietHoursAtDispatch(TextMessagingCase):
         greeting = self._row(LA, "greeting")
         greeting.partner_id = self.partner
         # 12:00 UTC: 4:00 in Los Angeles but 21:00 in Tokyo, where she lives.
-        with at(datetime(2026, 12, 1, 12, 0)):
+        with dispatch_clock(datetime(2026, 12, 1, 12, 0)):
             self._dispatch()
         self.assertEqual(greeting.next_attempt, datetime(2026, 12, 1, 23, 0))
         self.assertIn("Asia/Tokyo", greeting.held_note)

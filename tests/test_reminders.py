@@ -1,6 +1,6 @@
 import threading
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from unittest.mock import patch
 
 import pytest
@@ -13,7 +13,7 @@ from odoo.service.model import retrying
 from odoo.tests import Form, new_test_user, tagged
 
 from ..tools import compat
-from .common import TextMessagingCase
+from .common import TextMessagingCase, dispatch_clock
 
 # Valid US numbers (phonenumbers), E.164.
 CLIENT = "+12015550123"
@@ -96,6 +96,13 @@ class ReminderCase(TextMessagingCase):
     def _run(self, when):
         with self._at(when):
             self.Rule._cron_send_reminders()
+
+    def _dispatch(self):
+        """Dispatch at midday in New York (17:00 UTC) of the real day: the
+        company's quiet hours (21:00 to 08:00) hold automated texts, and the
+        suite must not depend on the hour it runs at."""
+        with dispatch_clock(datetime.combine(date.today(), time(17, 0))):
+            super()._dispatch()
 
     def _switch_on(self, rule, since, **values):
         rule.write({"active": True, **values})
