@@ -16,7 +16,7 @@ smaller unless --no-curve):
    the user's time zone), the ORM calls the screens make: the History's first
    page (``web_search_read`` with the action's default order and the web
    client's count limit), the Failed filter, a contact's Texts button, and
-   the Usage pivot (its ``read_group`` by month and kind);
+   the Usage pivot (its ``read_group`` by month and kind; 19.0's grouping sets);
 3. does so without the addon's History indexes and month statistics
    (``models/sms_sms_indexes.py``) and with them, after VACUUM ANALYZE.
 Prints a table of the median of 3 calls in ms; with --explain, the EXPLAIN
@@ -144,7 +144,7 @@ def open_database(name):
             name,
             "-i",
             "text_messaging",
-            "--without-demo=all",
+            *devenv.demo_args(devenv.running_series() or "18.0", False),
             "--log-level=warn",
             "--stop-after-init",
         ),
@@ -158,6 +158,10 @@ def prepare(env):
     """Three companies with their gateways, 50,000 contacts, the bench user.
 
     Returns (user, first contact id)."""
+    from odoo.tools import SQL
+
+    from odoo.addons.text_messaging.tools import compat
+
     env["ir.config_parameter"].set_param(MARKER, "1")
     main = env.ref("base.main_company")
     companies = main | env["res.company"].create(
@@ -177,28 +181,32 @@ def prepare(env):
             "tz": TZ,
             "company_id": main.id,
             "company_ids": [(6, 0, companies.ids)],
-            "groups_id": [
+            compat.USER_GROUPS: [
                 (4, env.ref("base.group_user").id),
                 (4, env.ref("text_messaging.group_text_messaging_user").id),
             ],
         }
     )
-    env.cr.execute(
-        """
-        INSERT INTO res_partner (name, complete_name, mobile, phone_sanitized,
-               active, type, autopost_bills, create_date, write_date,
-               create_uid, write_uid)
+    rows = env.execute_query(
+        SQL(
+            """
+        INSERT INTO res_partner (name, complete_name, %(number_field)s,
+               phone_sanitized, active, type, autopost_bills, create_date,
+               write_date, create_uid, write_uid)
         SELECT 'Contact ' || i, 'Contact ' || i, n.number, n.number, true,
                'contact', 'ask', now(), now(), 1, 1
           FROM generate_series(0, %(count)s - 1) AS i,
                LATERAL (SELECT '+1' || (201 + i / 10000) || '555'
-                               || lpad((i %% 10000)::text, 4, '0') AS number) AS n
+                               || lpad(mod(i, 10000)::text, 4, '0') AS number) AS n
          ORDER BY i
         RETURNING id
         """,
-        {"count": CONTACTS},
+            # The contact's first number field: mobile on 18.0, phone on 19.0.
+            number_field=SQL.identifier(compat.PARTNER_NUMBER_FIELDS[0]),
+            count=CONTACTS,
+        )
     )
-    first_contact = min(row[0] for row in env.cr.fetchall())
+    first_contact = min(row[0] for row in rows)
     env.cr.commit()
     return user, companies, gateways, first_contact
 
@@ -288,13 +296,18 @@ def calls(env, contact_id):
             limit=80,
             count_limit=COUNT_LIMIT,
         ),
-        "Usage pivot (month x kind)": lambda: texts.read_group(
-            usage_domain,
-            ["segments:sum", "cost:sum"],
-            ["create_date:month", "kind"],
-            lazy=False,
-        ),
+        "Usage pivot (month x kind)": lambda: usage_pivot(texts, usage_domain),
     }
+
+
+def usage_pivot(texts, domain):
+    """The Usage pivot's grouping (month x kind) as the web client asks for
+    it: ``read_group`` on 18.0, ``formatted_read_grouping_sets`` on 19.0."""
+    groupby = ["create_date:month", "kind"]
+    aggregates = ["segments:sum", "cost:sum"]
+    if hasattr(texts, "formatted_read_grouping_sets"):
+        return texts.formatted_read_grouping_sets(domain, [groupby], aggregates)
+    return texts.read_group(domain, aggregates, groupby, lazy=False)
 
 
 def measure(env, contact_id, explain):

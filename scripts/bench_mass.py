@@ -50,26 +50,35 @@ STATISTICS = [
 
 def insert_contacts(env, count):
     """``count`` contacts with the exclusion mix of the docstring (SQL)."""
+    from odoo.tools import SQL
+
+    from odoo.addons.text_messaging.tools import compat
+
     cr = env.cr
+    # The contact's first number field: mobile on 18.0, phone on 19.0.
+    number_field = SQL.identifier(compat.PARTNER_NUMBER_FIELDS[0])
     cr.execute(
-        """
-        INSERT INTO res_partner (name, complete_name, mobile, phone_sanitized,
-               text_number, text_number_validity, text_marketing_allowed,
-               active, type, autopost_bills, create_date, write_date,
-               create_uid, write_uid)
+        SQL(
+            """
+        INSERT INTO res_partner (name, complete_name, %(number_field)s,
+               phone_sanitized, text_number, text_number_validity,
+               text_marketing_allowed, active, type, autopost_bills,
+               create_date, write_date, create_uid, write_uid)
         SELECT 'Contact ' || i, 'Contact ' || i, n.number, n.number,
-               CASE WHEN i %% 100 < 3 THEN NULL ELSE n.number END,
-               CASE WHEN i %% 100 < 3 THEN 'missing'
-                    WHEN i %% 100 = 3 THEN 'invalid' ELSE 'valid' END,
-               i %% 10 <> 9, true, 'contact', 'ask', now(), now(), 1, 1
+               CASE WHEN mod(i, 100) < 3 THEN NULL ELSE n.number END,
+               CASE WHEN mod(i, 100) < 3 THEN 'missing'
+                    WHEN mod(i, 100) = 3 THEN 'invalid' ELSE 'valid' END,
+               mod(i, 10) <> 9, true, 'contact', 'ask', now(), now(), 1, 1
           FROM generate_series(0, %(count)s - 1) AS i,
                LATERAL (SELECT '+1' || (201 + i / 10000) || '555'
-                               || lpad(((CASE WHEN i %% 100 = 5 THEN i - 1
-                                              ELSE i END) %% 10000)::text,
+                               || lpad(mod(CASE WHEN mod(i, 100) = 5 THEN i - 1
+                                                ELSE i END, 10000)::text,
                                        4, '0') AS number) AS n
          ORDER BY i
         """,
-        {"count": count},
+            number_field=number_field,
+            count=count,
+        )
     )
     cr.execute(
         """
@@ -110,6 +119,8 @@ def main():
 
     try:
         registry = bench_history.open_database(args.db)
+        from odoo.addons.text_messaging.tools import compat
+
         with registry.cursor() as cr:
             bench_history.warn_if_autovacuum_off(cr)
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -166,13 +177,13 @@ def main():
                 daemon=True,
             )
             thread.start()
-            cron_class = type(env["ir.cron"])
             calls = 0
             enqueue_start = time.perf_counter()
             try:
                 with (
                     bench_history.profiled(args.profile),
-                    patch.object(cron_class, "_notify_progress", lambda *a, **k: None),
+                    # No cron runner here, on 18.0 and 19.0 alike.
+                    patch.object(compat, "notify_progress", lambda *a, **k: None),
                 ):
                     while message.state == "sending":
                         env["sms.mass.message"]._cron_enqueue()

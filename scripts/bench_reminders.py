@@ -63,28 +63,39 @@ def insert_sessions(env, count, start, label, alarm=None, alarmed=None):
     the first ``alarmed`` of them (all by default) get ``alarm``.
 
     Returns the event ids."""
+    from odoo.tools import SQL
+
+    from odoo.addons.text_messaging.tools import compat
+
     cr = env.cr
     created = start - timedelta(days=1)
     us = env.ref("base.us").id
-    cr.execute(
-        """
-        INSERT INTO res_partner (name, complete_name, mobile, phone_sanitized,
-               text_number, text_number_validity, text_reminders_allowed, tz,
-               lang, active, type, autopost_bills, country_id, create_date,
-               write_date, create_uid, write_uid)
+    partner_ids = env.execute_query(
+        SQL(
+            """
+        INSERT INTO res_partner (name, complete_name, %(number_field)s,
+               phone_sanitized, text_number, text_number_validity,
+               text_reminders_allowed, tz, lang, active, type, autopost_bills,
+               country_id, create_date, write_date, create_uid, write_uid)
         SELECT %(label)s || ' client ' || i, %(label)s || ' client ' || i,
                n.number, n.number, n.number, 'valid', true, 'America/New_York',
                'en_US', true, 'contact', 'ask', %(us)s, %(created)s, %(created)s,
                1, 1
           FROM generate_series(0, %(count)s - 1) AS i,
                LATERAL (SELECT '+1' || (201 + i / 10000) || '555'
-                               || lpad((i %% 10000)::text, 4, '0') AS number) AS n
+                               || lpad(mod(i, 10000)::text, 4, '0') AS number) AS n
          ORDER BY i
         RETURNING id
         """,
-        {"label": label, "count": count, "us": us, "created": created},
+            # The contact's first number field: mobile on 18.0, phone on 19.0.
+            number_field=SQL.identifier(compat.PARTNER_NUMBER_FIELDS[0]),
+            label=label,
+            count=count,
+            us=us,
+            created=created,
+        )
     )
-    partner_ids = [row[0] for row in cr.fetchall()]
+    partner_ids = [row[0] for row in partner_ids]
     cr.execute(
         """
         INSERT INTO calendar_event (name, start, stop, duration, allday, active,
@@ -145,15 +156,17 @@ def run_ours(env, batch_size):
         "text_messaging.reminder.batch_size", batch_size
     )
     env.cr.commit()
-    progress = []
-    cron_class = type(env["ir.cron"])
+    from odoo.addons.text_messaging.tools import compat
 
-    def notify(_self, *, done, remaining, deactivate=False):
+    progress = []
+
+    def notify(_env, done, remaining):
         progress.append((done, remaining))
 
     per_call = []
     cpu, start, queries = time.process_time(), time.perf_counter(), env.cr.sql_log_count
-    with patch.object(cron_class, "_notify_progress", notify):
+    # What the cron runner would be told, on 18.0 and 19.0 alike.
+    with patch.object(compat, "notify_progress", notify):
         while True:
             before = env.cr.sql_log_count
             env["sms.reminder.rule"]._cron_send_reminders()

@@ -192,10 +192,21 @@ def _create_venv(python):
         )
 
 
+def running_series():
+    """The series of the Odoo this Python imports ("18.0" or "19.0"), or
+    None."""
+    found = probe_odoo(sys.executable)
+    series = f"{found[0]}.0" if found else None
+    return series if series in SERIES else None
+
+
 def find_odoo(allow_install=False):
-    """The Odoo 18.0 package dir, importable by this python (the benchmarks'
-    series); see ``find_series``."""
-    return find_series("18.0", allow_install=allow_install)[1]
+    """The package dir of the Odoo this Python imports, 18.0 or 19.0: the
+    benchmarks and the chaos script run on the series of their interpreter
+    (``python3``: 18.0, the 19.0 virtual environment's python: 19.0). With
+    none, Odoo 18.0 (see ``find_series``)."""
+    series = running_series()
+    return find_series(series or "18.0", allow_install=allow_install)[1]
 
 
 def find_series(series, allow_install=False):
@@ -423,9 +434,10 @@ def write_config(name, package_dir, **options):
 def demo_args(series, demo):
     """Odoo's command-line options to install with or without demo data: 18.0
     loads it unless told not to; 19.0 only with ``--with-demo``."""
-    if not demo:
-        return ["--without-demo=all"]
-    return [] if series == "18.0" else ["--with-demo"]
+    if series == "18.0":
+        return [] if demo else ["--without-demo=all"]
+    # 19.0 reads --without-demo as a boolean (and warns about "all").
+    return ["--with-demo"] if demo else []
 
 
 def odoo_command(config, *args, python=None):
