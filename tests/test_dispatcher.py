@@ -1,5 +1,6 @@
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
 import odoo
 from odoo import fields
@@ -51,6 +52,26 @@ class TestDispatcher(TextMessagingCase):
         # Another run of the dispatcher sends nothing again.
         self._dispatch()
         self.assertEqual(len(self.fake.messages("twilio")), 3)
+
+    def test_cron_progress_counts_each_text_once(self):
+        """The dispatcher writes each slice's texts on the run's progress
+        record as their results are stored, then reports the run: the record
+        counts each text once (18.0's report sets the count, 19.0's adds to
+        it; it counted them twice on 19.0)."""
+        sms = self._queue(
+            self.twilio, {f"+1201555000{index}": f"text {index}" for index in range(5)}
+        )
+        cron = self.env.ref("text_messaging.ir_cron_text_messaging_dispatch")
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": cron.id, "done": 0, "remaining": 0}
+        )
+        # As the cron runner calls it; its progress report commits (19.0).
+        with patch.object(self.env.cr, "commit"):
+            self.env["sms.sms"].with_context(
+                ir_cron_progress_id=progress.id, cron_id=cron.id
+            )._cron_dispatch()
+        self.assertEqual(set(sms.mapped("state")), {"pending"})
+        self.assertRecordValues(progress, [{"done": 5, "remaining": 0}])
 
     def test_clicksend_batch_with_one_rejected_number(self):
         self.fake.errors["+12015550002"] = "INVALID_RECIPIENT"

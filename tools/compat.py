@@ -63,12 +63,16 @@ def notify_progress(env, done, remaining):
     for ``_commit_progress``, which commits, and outside a cron run (a direct
     call, a test) commits only: there, as 18.0 does, nothing is reported. The
     runner of 19.0 opens a progress record per call, so the count added is the
-    count of this batch."""
+    count of this batch, less what the call already wrote on its progress
+    record (the dispatcher does as each slice's results are stored): 18.0 sets
+    the count, 19.0 adds to it."""
     if SERIES < 19:
         env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return
-    if env.context.get("ir_cron_progress_id"):
-        env["ir.cron"]._commit_progress(done, remaining=remaining)
+    progress_id = env.context.get("ir_cron_progress_id")
+    if progress_id:
+        recorded = env["ir.cron.progress"].sudo().browse(progress_id).done
+        env["ir.cron"]._commit_progress(max(done - recorded, 0), remaining=remaining)
 
 
 def config_file():
