@@ -45,7 +45,9 @@ from prefork import (  # noqa: E402
 SUFFIX = "_bench_two"
 WINDOW = 10.0  # seconds
 # Odoo's cron runner logs "Job 'name' (id) done in 1.234s" after each run.
-DISPATCH_DONE_RE = re.compile(r"Job '[^']*' \(\d+\) done in")
+# The end of a dispatcher run: "done in 1.2s" (18.0), "fully done (#loop 1;"
+# or "partially done (#loop 2;" (19.0).
+DISPATCH_DONE_RE = re.compile(r"Job '[^']*' \(\d+\) (?:done in|\w+ done \(#loop)")
 
 
 def setup(env, url, args):
