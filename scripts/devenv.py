@@ -192,21 +192,26 @@ def _create_venv(python):
         )
 
 
-def running_series():
-    """The series of the Odoo this Python imports ("18.0" or "19.0"), or
-    None."""
+def running_odoo():
+    """(series, package dir) of the Odoo this Python imports, or (None, None)
+    when it imports none of SERIES."""
     found = probe_odoo(sys.executable)
     series = f"{found[0]}.0" if found else None
-    return series if series in SERIES else None
+    return (series, found[1]) if series in SERIES else (None, None)
+
+
+def running_series():
+    """The series of the Odoo this Python imports ("18.0", "19.0"), or None."""
+    return running_odoo()[0]
 
 
 def find_odoo(allow_install=False):
     """The package dir of the Odoo this Python imports, 18.0 or 19.0: the
     benchmarks and the chaos script run on the series of their interpreter
-    (``python3``: 18.0, the 19.0 virtual environment's python: 19.0). With
-    none, Odoo 18.0 (see ``find_series``)."""
-    series = running_series()
-    return find_series(series or "18.0", allow_install=allow_install)[1]
+    (``python3``: 18.0, the 19.0 virtual environment's python: 19.0), whatever
+    ODOO19_PYTHON says. With none, Odoo 18.0 (see ``find_series``)."""
+    package_dir = running_odoo()[1]
+    return package_dir or find_series("18.0", allow_install=allow_install)[1]
 
 
 def find_series(series, allow_install=False):
